@@ -1,0 +1,264 @@
+"""The RV64IMAC core: in-order, one instruction per cycle when nothing stalls
+(ARCHITECTURE.md section 1, "Microarchitecture").
+
+Each cycle the core fetches the instruction at ``pc`` (combinational memory), decodes
+it, executes it and either retires it or enters a trap at the clock edge. Stalls hold
+the instruction: the divider (65 cycles), an AMO (``amo_cycles``), trap entry
+(``trap_cycles``) and WFI (until an enabled interrupt is pending).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyrtl
+
+from hardware.config import CoreConfig
+from hardware.core import decode as D
+from hardware.core.alu import build_alu, build_branch
+from hardware.core.csr import CsrRequest, IrqLines, TrapEvent, build_csr_file
+from hardware.core.lsu import amo_compute, build_lane, load_extract, store_lane
+from hardware.core.muldiv import build_div, build_mul
+from hardware.core.pmp import build_pmp_lookup, pmp_allows
+from hardware.core.rvc import build_rvc_expander
+from hardware.core.trap import Exc, build_trap
+
+RESET_PC = 0x1000
+
+
+@dataclass
+class FetchPort:
+    """Instruction fetch: the core drives ``pc``; the SoC answers in the same cycle."""
+
+    pc: pyrtl.WireVector  # 64-bit fetch address (out)
+    insn: pyrtl.WireVector  # 32 bits at pc, 16-bit aligned (in)
+    ok: pyrtl.WireVector  # pc is in executable memory (in)
+
+
+@dataclass
+class DataPort:
+    """Data access: the core drives the request; the SoC answers in the same cycle."""
+
+    addr: pyrtl.WireVector  # 64-bit byte address (out)
+    mask: pyrtl.WireVector  # 8-bit byte mask within the lane (out)
+    wdata: pyrtl.WireVector  # 64-bit lane of store data (out)
+    we: pyrtl.WireVector  # a store commits (out)
+    re: pyrtl.WireVector  # a load commits (out)
+    rdata: pyrtl.WireVector  # 64-bit lane at addr (in)
+    read_ok: pyrtl.WireVector  # addr is readable memory or a device (in)
+    write_ok: pyrtl.WireVector  # addr is writable (in)
+    amo_ok: pyrtl.WireVector  # addr supports AMOs and LR/SC (RAM) (in)
+
+
+@dataclass
+class Retire:
+    """The retirement record (RVFI-like), valid in the cycle an instruction leaves."""
+
+    valid: pyrtl.WireVector
+    pc: pyrtl.WireVector
+    insn: pyrtl.WireVector  # 32 bits (16-bit instructions zero-extended)
+    trap: pyrtl.WireVector
+    cause: pyrtl.WireVector
+    priv: pyrtl.WireVector
+    v: pyrtl.WireVector
+    rd: pyrtl.WireVector  # 0 when no register is written
+    rd_wdata: pyrtl.WireVector
+    mem_addr: pyrtl.WireVector
+    mem_rmask: pyrtl.WireVector
+    mem_wmask: pyrtl.WireVector
+    mem_wdata: pyrtl.WireVector
+
+
+@dataclass
+class CorePorts:
+    fetch: FetchPort
+    data: DataPort
+    retire: Retire
+
+
+def _named(width: int, name: str, value=None) -> pyrtl.WireVector:
+    w = pyrtl.WireVector(width, name=name)
+    if value is not None:
+        w <<= value
+    return w
+
+
+def _ports() -> tuple[FetchPort, DataPort]:
+    fetch = FetchPort(pc=_named(64, "fetch_pc"), insn=_named(32, "fetch_insn"),
+                      ok=_named(1, "fetch_ok"))
+    data = DataPort(addr=_named(64, "dmem_addr"), mask=_named(8, "dmem_mask"),
+                    wdata=_named(64, "dmem_wdata"), we=_named(1, "dmem_we"),
+                    re=_named(1, "dmem_re"), rdata=_named(64, "dmem_rdata"),
+                    read_ok=_named(1, "dmem_read_ok"), write_ok=_named(1, "dmem_write_ok"),
+                    amo_ok=_named(1, "dmem_amo_ok"))
+    return fetch, data
+
+
+def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
+    """Elaborate the core; the caller drives the ``in`` fields of the ports."""
+    fetch, data = _ports()
+    pc = pyrtl.Register(64, name="pc", reset_value=RESET_PC)
+    fetch.pc <<= pc
+
+    # --- fetch and decode ----------------------------------------------------------
+    raw = fetch.insn
+    is_c = _named(1, "insn_is_c", raw[0:2] != 3)
+    rvc = build_rvc_expander(raw[0:16])
+    insn = _named(32, "insn", pyrtl.select(is_c, rvc.insn32, raw))
+    dec = D.build_decode(cfg, insn)
+    rd, rs1, rs2 = insn[7:12], insn[15:20], insn[20:25]
+    funct3 = insn[12:15]
+    rf = pyrtl.MemBlock(64, 5, name="regfile", asynchronous=True, max_read_ports=2)
+    r1 = _named(64, "rs1_value", rf[rs1])
+    r2 = _named(64, "rs2_value", rf[rs2])
+
+    # --- execute ---------------------------------------------------------------------
+    a = pyrtl.mux(dec.a, r1, pc, pyrtl.Const(0, 64), default=r1)
+    b = pyrtl.select(dec.b, dec.imm, r2)
+    alu = build_alu(dec.alu, a, b, dec.word)
+    taken = build_branch(funct3, r1, r2)
+    pc_plus = (pc + pyrtl.select(is_c, pyrtl.Const(2, 64), pyrtl.Const(4, 64)))[0:64]
+    pc_rel = (pc + dec.imm)[0:64]
+    jalr_t = pyrtl.concat((r1 + dec.imm)[1:64], pyrtl.Const(0, 1))
+    next_pc = pyrtl.select(dec.jalr, jalr_t,
+                           pyrtl.select(dec.jal | (dec.br & taken), pc_rel, pc_plus))
+    mul = build_mul(funct3, r1, r2, dec.word)
+
+    # --- memory access ---------------------------------------------------------------
+    csr_tmp = _named(2, "priv_now")
+    mstatus_mprv, mstatus_mpp = _named(1, "mprv_now"), _named(2, "mpp_now")
+    addr = _named(64, "mem_addr", (r1 + pyrtl.select(dec.amo, pyrtl.Const(0, 64), dec.imm))[0:64])
+    size = funct3[0:2]
+    lane = build_lane(addr, size)
+    mem_op = dec.ld | dec.st | dec.amo
+    store_like = dec.st | (dec.amo & ~dec.lr)
+    load_like = dec.ld | dec.amo & ~dec.sc
+    eff_priv = pyrtl.select((csr_tmp == 3) & mstatus_mprv, mstatus_mpp, csr_tmp)
+
+    # --- CSR file and trap unit (priv is a CSR-file register) -------------------------
+    commit = _named(1, "commit")
+    retire_w = _named(1, "retire")
+    trap_take = _named(1, "trap_commit")
+    next_priv = _named(2, "next_priv")
+    is_mret = dec.sys == D.SYS_MRET
+    is_sret = dec.sys == D.SYS_SRET
+    ev = TrapEvent(take=trap_take, to_s=_named(1, "ev_to_s"), cause=_named(64, "ev_cause"),
+                   epc=pc, tval=_named(64, "ev_tval"), mret=retire_w & is_mret,
+                   sret=retire_w & is_sret, retire=retire_w)
+    csr_src = pyrtl.select(funct3[2], dec.imm, r1)
+    req = CsrRequest(valid=dec.csr, addr=insn[20:32], funct3=funct3, src=csr_src,
+                     src_idx=rs1, commit=retire_w & dec.csr)
+    csr = build_csr_file(cfg, req, ev, irq, next_priv)
+    priv = csr.priv
+    ms = csr.mstatus
+    csr_tmp <<= priv
+    mstatus_mprv <<= ms["MPRV"]
+    mstatus_mpp <<= ms["MPP"]
+
+    # --- PMP ---------------------------------------------------------------------------
+    has_pmp = cfg.pmp_regions > 0
+    f_look = build_pmp_lookup(csr.pmp, pc, (pc + 1)[0:64])
+    fetch_pmp = pmp_allows(f_look, priv, pyrtl.Const(0, 1), pyrtl.Const(0, 1),
+                           pyrtl.Const(1, 1), has_pmp, "fetch")
+    d_look = build_pmp_lookup(csr.pmp, addr, lane.last)
+    data_pmp = pmp_allows(d_look, eff_priv, load_like, store_like, pyrtl.Const(0, 1),
+                          has_pmp, "data")
+
+    # --- SC / reservation ----------------------------------------------------------------
+    resv_valid = pyrtl.Register(1, name="resv_valid")
+    resv_addr = pyrtl.Register(64, name="resv_addr")
+    sc_ok = _named(1, "sc_success", resv_valid & (resv_addr == addr))
+
+    # --- exceptions in priority order (priv spec table 3.7) ---------------------------
+    sys = dec.sys
+    wfi = sys == D.SYS_WFI
+    sys_illegal = ((is_mret & (priv != 3))
+                   | (is_sret & ((priv == 0) | ((priv == 1) & ms["TSR"])))
+                   | (wfi & ((priv == 0) | ((priv == 1) & ms["TW"])))
+                   | ((sys == D.SYS_SFENCE) & ((priv == 0) | ((priv == 1) & ms["TVM"]))))
+    illegal = (is_c & rvc.illegal) | ~dec.legal | csr.illegal | sys_illegal
+    ill_tval = pyrtl.select(is_c, raw[0:16].zero_extended(64), raw.zero_extended(64))
+    ecall_cause = pyrtl.mux(priv, pyrtl.Const(8, 5), pyrtl.Const(9, 5), pyrtl.Const(10, 5),
+                            pyrtl.Const(11, 5))
+    is_ecall = sys == D.SYS_ECALL
+    mis_load = mem_op & lane.misaligned & (dec.ld | dec.lr)
+    mis_store = mem_op & lane.misaligned & store_like
+    bus_ok = pyrtl.select(dec.amo, data.amo_ok,
+                          pyrtl.select(store_like, data.write_ok, data.read_ok))
+    acc_fault = mem_op & ~(bus_ok & data_pmp)
+    excs = [
+        Exc(~fetch.ok | ~fetch_pmp, 1, pc),
+        Exc(illegal, 2, ill_tval),
+        Exc(sys == D.SYS_EBREAK, 3, pc),
+        Exc(is_ecall & (priv == 0), 8, 0),
+        Exc(is_ecall & (priv == 1), 9, 0),
+        Exc(is_ecall & (priv == 3), 11, 0),
+        Exc(mis_store, 6, addr),
+        Exc(mis_load, 4, addr),
+        Exc(acc_fault & store_like, 7, addr),
+        Exc(acc_fault & ~store_like, 5, addr),
+    ]
+    del ecall_cause
+    in_wfi = pyrtl.Register(1, name="in_wfi")
+    trap = build_trap(priv, ms, csr.mip, csr.mie, csr.mideleg, csr.medeleg, csr.mtvec,
+                      csr.stvec, excs, ~in_wfi)
+
+    # --- stalls and commit -------------------------------------------------------------
+    div = build_div(funct3, r1, r2, dec.word, start=dec.div & ~trap.take, clear=commit)
+    irq_pending = (csr.mip & csr.mie) != 0
+    wfi_wait = wfi & ~irq_pending
+    wait_cnt = pyrtl.Register(4, name="stall_count")
+    need = pyrtl.select(trap.take, pyrtl.Const(cfg.trap_cycles, 4),
+                        pyrtl.select(dec.amo & ~dec.lr & ~dec.sc,
+                                     pyrtl.Const(cfg.amo_cycles, 4), pyrtl.Const(0, 4)))
+    hold = (~trap.take & ((dec.div & ~div.done) | wfi_wait)) | (wait_cnt < need)
+    commit <<= ~hold
+    retire_w <<= commit & ~trap.take
+    trap_take <<= commit & trap.take
+    ev.to_s <<= trap.to_s
+    ev.cause <<= trap.cause
+    ev.tval <<= trap.tval
+    wait_cnt.next <<= pyrtl.select(hold, pyrtl.select(wait_cnt == 15, wait_cnt,
+                                                      (wait_cnt + 1)[0:4]), 0)
+    in_wfi.next <<= hold & ~trap.take & wfi_wait
+
+    new_pc = pyrtl.select(trap.take, trap.vector,
+                          pyrtl.select(is_mret, csr.mepc,
+                                       pyrtl.select(is_sret, csr.sepc, next_pc)))
+    pc.next <<= pyrtl.select(commit, new_pc, pc)
+    xret_priv = pyrtl.select(is_mret, ms["MPP"], ms["SPP"].zero_extended(2))
+    np_ = pyrtl.select(trap.take, pyrtl.select(trap.to_s, pyrtl.Const(1, 2), pyrtl.Const(3, 2)),
+                       pyrtl.select(is_mret | is_sret, xret_priv, priv))
+    next_priv <<= pyrtl.select(commit, np_, priv)
+
+    # --- memory side effects -------------------------------------------------------------
+    loaded = load_extract(data.rdata, addr, size, funct3[2] & ~dec.amo)
+    amo_new = amo_compute(insn[27:32], loaded, r2, size == 2)
+    st_val = pyrtl.select(dec.amo & ~dec.sc, amo_new, r2)
+    store_ok = dec.st | (dec.amo & ~dec.lr & ~dec.sc) | (dec.sc & sc_ok)
+    data.addr <<= addr
+    data.mask <<= lane.mask
+    data.wdata <<= store_lane(st_val, addr)
+    data.we <<= retire_w & store_ok
+    data.re <<= retire_w & load_like
+    resv_valid.next <<= pyrtl.select(retire_w & dec.lr, 1,
+                                     pyrtl.select(retire_w & dec.sc, 0, resv_valid))
+    resv_addr.next <<= pyrtl.select(retire_w & dec.lr, addr, resv_addr)
+
+    # --- write-back ----------------------------------------------------------------------
+    mem_val = pyrtl.select(dec.sc, (~sc_ok).zero_extended(64), loaded)
+    wb = pyrtl.mux(dec.wb, alu, mem_val, pc_plus, csr.rdata, mul, div.result, default=alu)
+    rd_we = _named(1, "rd_we", retire_w & dec.we & (rd != 0))
+    rf[rd] <<= pyrtl.MemBlock.EnabledWrite(wb, rd_we)
+
+    rec = Retire(
+        valid=_named(1, "ret_valid", commit), pc=pc,
+        insn=_named(32, "ret_insn", pyrtl.select(is_c, raw[0:16].zero_extended(32), raw)),
+        trap=trap_take, cause=trap.cause, priv=priv, v=pyrtl.Const(0, 1),
+        rd=_named(5, "ret_rd", pyrtl.select(rd_we, rd, pyrtl.Const(0, 5))),
+        rd_wdata=_named(64, "ret_rd_wdata", pyrtl.select(rd_we, wb, pyrtl.Const(0, 64))),
+        mem_addr=addr,
+        mem_rmask=_named(8, "ret_rmask", pyrtl.select(data.re, lane.mask, pyrtl.Const(0, 8))),
+        mem_wmask=_named(8, "ret_wmask", pyrtl.select(data.we, lane.mask, pyrtl.Const(0, 8))),
+        mem_wdata=data.wdata)
+    return CorePorts(fetch=fetch, data=data, retire=rec)

@@ -1,0 +1,337 @@
+"""The CSR file (RISC-V privileged spec 1.12 ch. 2, 3.1, 3.7, 4.1; Zicsr; Zicntr; Sstc).
+
+Generated from the one CSR table (``hardware/isa/csrs.py``): the read mux, the
+existence check and the ``plain`` registers with their WARL masks come from its rows;
+the ``special`` rows (mstatus/sstatus, mip/mie views, counters, PMP, stimecmp) are
+written here. Trap entry and xRET updates arrive from the trap unit and take
+precedence over CSR instruction writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyrtl
+
+from hardware.config import CoreConfig
+from hardware.core.pmp import PmpState
+from hardware.isa import csrs as T
+
+
+
+
+@dataclass
+class CsrRequest:
+    """A CSR instruction in the current cycle."""
+
+    valid: pyrtl.WireVector  # the instruction is a CSR instruction
+    addr: pyrtl.WireVector  # 12-bit CSR number
+    funct3: pyrtl.WireVector  # 1 RW, 2 RS, 3 RC, 5 RWI, 6 RSI, 7 RCI
+    src: pyrtl.WireVector  # rs1 value or zero-extended uimm
+    src_idx: pyrtl.WireVector  # rs1 field (register index or uimm), 5 bits
+    commit: pyrtl.WireVector  # the instruction retires this cycle (writes happen)
+
+
+@dataclass
+class TrapEvent:
+    """State updates requested by the trap unit for this cycle."""
+
+    take: pyrtl.WireVector  # a trap is entered
+    to_s: pyrtl.WireVector  # ... into S (else M)
+    cause: pyrtl.WireVector  # 64-bit xcause value (interrupt bit 63)
+    epc: pyrtl.WireVector  # 64-bit pc of the trapping instruction
+    tval: pyrtl.WireVector  # 64-bit xtval
+    mret: pyrtl.WireVector  # an MRET retires
+    sret: pyrtl.WireVector  # an SRET retires
+    retire: pyrtl.WireVector  # an instruction retires (minstret)
+
+
+@dataclass
+class IrqLines:
+    """Interrupt inputs from the devices."""
+
+    msip: pyrtl.WireVector  # CLINT software interrupt
+    mtip: pyrtl.WireVector  # CLINT timer interrupt
+    meip: pyrtl.WireVector  # PLIC context 0
+    seip: pyrtl.WireVector  # PLIC context 1
+    mtime: pyrtl.WireVector  # 64-bit CLINT mtime
+
+
+@dataclass
+class CsrPorts:
+    """What the rest of the core sees of the CSR file."""
+
+    rdata: pyrtl.WireVector  # value read by the CSR instruction
+    illegal: pyrtl.WireVector  # the CSR access is illegal at the current privilege
+    priv: pyrtl.WireVector  # current privilege (register)
+    mstatus: dict  # field name -> wire (MIE, SIE, MPIE, SPIE, MPP, SPP, MPRV, SUM, MXR, TVM, TW, TSR)
+    mtvec: pyrtl.WireVector
+    stvec: pyrtl.WireVector
+    mepc: pyrtl.WireVector
+    sepc: pyrtl.WireVector
+    medeleg: pyrtl.WireVector
+    mideleg: pyrtl.WireVector
+    mie: pyrtl.WireVector  # 12 bits
+    mip: pyrtl.WireVector  # 12 bits, as read
+    pmp: PmpState
+    time: pyrtl.WireVector
+
+
+def _reg(name: str, width: int, reset: int) -> pyrtl.Register:
+    return pyrtl.Register(width, name=f"csr_{name}", reset_value=reset & ((1 << width) - 1))
+
+
+def _place(value_bits: dict[int, pyrtl.WireVector], width: int = 64) -> pyrtl.WireVector:
+    """Build a ``width``-bit value from {lsb: wire} pieces, zeros elsewhere."""
+    parts, pos = [], 0
+    for lsb in sorted(value_bits):
+        w = pyrtl.as_wires(value_bits[lsb])
+        if lsb > pos:
+            parts.append(pyrtl.Const(0, lsb - pos))
+        parts.append(w)
+        pos = lsb + w.bitwidth
+    if pos < width:
+        parts.append(pyrtl.Const(0, width - pos))
+    return pyrtl.concat_list(parts)
+
+
+class _CsrFile:
+    """Elaboration-time helper holding the wires shared by the builders below."""
+
+    def __init__(self, cfg: CoreConfig, req: CsrRequest, ev: TrapEvent, irq: IrqLines):
+        self.cfg, self.req, self.ev, self.irq = cfg, req, ev, irq
+        self.rows = T.csr_table(cfg)
+        self.read: dict[str, pyrtl.WireVector] = {}
+        self.priv = pyrtl.Register(2, name="priv", reset_value=3)
+
+    # --- write data ------------------------------------------------------------
+    def write_data(self, rdata: pyrtl.WireVector) -> None:
+        """CSRRW/RS/RC semantics; the write happens only if ``writes`` and commit."""
+        r = self.req
+        op = r.funct3[0:2]
+        self.wval = pyrtl.mux(op, r.src, r.src, rdata | r.src, rdata & ~r.src)
+        self.writes = r.valid & ((op == 1) | (r.src_idx != 0))
+
+    def wen(self, name: str) -> pyrtl.WireVector:
+        addr = next(x.addr for x in self.rows if x.name == name)
+        return self.req.commit & self.writes & (self.req.addr == addr)
+
+
+def _build_mstatus(f: _CsrFile) -> dict:
+    """mstatus and its sstatus view (priv 3.1.6, 4.1.1), with trap/xRET updates."""
+    ev, priv = f.ev, f.priv
+    spec = {fl.name: fl for fl in T.MSTATUS_FIELDS}
+    names = ("SIE", "MIE", "SPIE", "MPIE", "SPP", "MPP", "FS", "MPRV", "SUM", "MXR", "TVM",
+             "TW", "TSR")
+    regs = {n: _reg(f"mstatus_{n.lower()}", spec[n].width, 0) for n in names}
+    w_m, w_s = f.wen("mstatus"), f.wen("sstatus")
+    wv = f.wval
+
+    def field(n):
+        return wv[spec[n].lsb:spec[n].lsb + spec[n].width]
+
+    trap_m = ev.take & ~ev.to_s
+    trap_s = ev.take & ev.to_s
+    mpp_w = field("MPP")
+    mpp_legal = pyrtl.select(mpp_w == 2, pyrtl.Const(0, 2), mpp_w)
+    for n, reg in regs.items():
+        nxt = reg
+        if n in ("SIE", "SPIE", "SPP", "FS", "SUM", "MXR"):
+            nxt = pyrtl.select(w_s, field(n), nxt)
+        nxt = pyrtl.select(w_m, mpp_legal if n == "MPP" else field(n), nxt)
+        if n == "MIE":
+            nxt = pyrtl.select(ev.mret, regs["MPIE"], pyrtl.select(trap_m, 0, nxt))
+        elif n == "MPIE":
+            nxt = pyrtl.select(ev.mret, 1, pyrtl.select(trap_m, regs["MIE"], nxt))
+        elif n == "MPP":
+            nxt = pyrtl.select(ev.mret, pyrtl.Const(0, 2), pyrtl.select(trap_m, priv, nxt))
+        elif n == "SIE":
+            nxt = pyrtl.select(ev.sret, regs["SPIE"], pyrtl.select(trap_s, 0, nxt))
+        elif n == "SPIE":
+            nxt = pyrtl.select(ev.sret, 1, pyrtl.select(trap_s, regs["SIE"], nxt))
+        elif n == "SPP":
+            nxt = pyrtl.select(ev.sret, 0, pyrtl.select(trap_s, priv[0], nxt))
+        elif n == "MPRV":
+            leave_m = (ev.mret & (regs["MPP"] != 3)) | ev.sret
+            nxt = pyrtl.select(leave_m, 0, nxt)
+        reg.next <<= nxt
+    fixed = {spec["UXL"].lsb: pyrtl.Const(2, 2), spec["SXL"].lsb: pyrtl.Const(2, 2),
+             spec["SD"].lsb: regs["FS"] == 3}
+    mstatus = _place({**{spec[n].lsb: regs[n] for n in names}, **fixed})
+    f.read["mstatus"] = mstatus
+    f.read["sstatus"] = mstatus & T.SSTATUS_RMASK
+    return regs
+
+
+def _make_plain(f: _CsrFile) -> dict[str, pyrtl.Register]:
+    """Every ``plain`` row: a register of just its writable bits (next set later)."""
+    out = {}
+    for row in f.rows:
+        if row.kind == "plain":
+            reg = _reg(row.name, row.wmask.bit_length(), row.reset)
+            out[row.name] = reg
+            f.read[row.name] = reg.zero_extended(64)
+    return out
+
+
+def _drive_plain(f: _CsrFile, regs: dict, extra: dict) -> None:
+    """Next values of the plain registers: CSR writes with the row's WARL rule, then
+    trap-entry updates and the ``extra`` {name: (cond, value)} writes through views."""
+    ev = f.ev
+    trap_m, trap_s = ev.take & ~ev.to_s, ev.take & ev.to_s
+    trap_updates = {
+        "mepc": (trap_m, ev.epc), "mcause": (trap_m, ev.cause), "mtval": (trap_m, ev.tval),
+        "sepc": (trap_s, ev.epc), "scause": (trap_s, ev.cause), "stval": (trap_s, ev.tval),
+    }
+    trap_updates.update(extra)
+    for row in f.rows:
+        if row.kind != "plain":
+            continue
+        reg = regs[row.name]
+        width = reg.bitwidth
+        new = (f.wval & row.wmask)[0:width]
+        if row.legalize == "clear_bit0":
+            new = pyrtl.concat(new[1:width], pyrtl.Const(0, 1))
+        elif row.legalize == "tvec":
+            new = pyrtl.concat(new[2:width], pyrtl.Const(0, 1), new[0])
+        nxt = pyrtl.select(f.wen(row.name), new, reg)
+        if row.name in trap_updates:
+            cond, val = trap_updates[row.name]
+            nxt = pyrtl.select(cond, pyrtl.as_wires(val)[0:width], nxt)
+        reg.next <<= nxt
+
+
+def _build_interrupts(f: _CsrFile, plain: dict) -> pyrtl.WireVector:
+    """mip/sip (priv 3.1.9, 4.1.3) with Sstc's STIP, and the sie view of mie."""
+    irq, mideleg, mie = f.irq, plain["mideleg"], plain["mie"]
+    ssip = _reg("mip_ssip", 1, 0)
+    stip = _reg("mip_stip", 1, 0)
+    seip = _reg("mip_seip", 1, 0)
+    stimecmp = _reg("stimecmp", 64, T.by_name(f.cfg)["stimecmp"].reset)
+    stce = plain["menvcfg"][63]
+    stimer = irq.mtime >= stimecmp
+    w_mip, w_sip = f.wen("mip"), f.wen("sip")
+    wv = f.wval
+    ssip.next <<= pyrtl.select(w_mip, wv[1], pyrtl.select(w_sip & mideleg[1], wv[1], ssip))
+    stip.next <<= pyrtl.select(w_mip & ~stce, wv[5], stip)
+    seip.next <<= pyrtl.select(w_mip, wv[9], seip)
+    stimecmp.next <<= pyrtl.select(f.wen("stimecmp"), wv, stimecmp)
+    mip = pyrtl.WireVector(12, name="csr_mip_value")
+    mip <<= _place({1: ssip, 3: irq.msip, 5: pyrtl.select(stce, stimer, stip), 7: irq.mtip,
+                    9: seip | irq.seip, 11: irq.meip}, 12)
+    f.read["mip"] = mip.zero_extended(64)
+    f.read["sip"] = (mip & mideleg).zero_extended(64)
+    f.read["sie"] = (mie & mideleg).zero_extended(64)
+    f.read["stimecmp"] = stimecmp
+    return mip
+
+
+def _build_counters(f: _CsrFile, plain: dict) -> None:
+    """mcycle/minstret and the cycle/time/instret views (Zicntr)."""
+    inhibit = plain["mcountinhibit"]
+    mcycle = _reg("mcycle", 64, 0)
+    minstret = _reg("minstret", 64, 0)
+    mcycle.next <<= pyrtl.select(f.wen("mcycle"), f.wval,
+                                 pyrtl.select(inhibit[0], mcycle, (mcycle + 1)[0:64]))
+    inc = f.ev.retire & ~inhibit[2]
+    minstret.next <<= pyrtl.select(f.wen("minstret"), f.wval,
+                                   pyrtl.select(inc, (minstret + 1)[0:64], minstret))
+    f.read.update(mcycle=mcycle, minstret=minstret, cycle=mcycle, instret=minstret,
+                  time=f.irq.mtime)
+
+
+def _pmp_cfg_byte(old: pyrtl.WireVector, new: pyrtl.WireVector) -> pyrtl.WireVector:
+    """WARL pmpNcfg: bits 6:5 read 0; W without R is not kept; a locked entry keeps
+    its value."""
+    r, w = new[0], new[1] & new[0]
+    legal = pyrtl.concat(new[7], pyrtl.Const(0, 2), new[2:5], w, r)
+    return pyrtl.select(old[7], old, legal)
+
+
+def _build_pmp(f: _CsrFile) -> PmpState:
+    """pmpcfg0/2 and pmpaddr0..n-1 (priv 3.7.1)."""
+    n = f.cfg.pmp_regions
+    rows = T.by_name(f.cfg)
+    cfgs = [_reg(f"pmp{i}cfg", 8, (rows["pmpcfg0"].reset >> (8 * i)) if i < 8 else 0)
+            for i in range(n)]
+    addrs = [_reg(f"pmpaddr{i}", 54, rows[f"pmpaddr{i}"].reset) for i in range(n)]
+    for g in (0, 2):
+        name = f"pmpcfg{g}"
+        if name not in rows:
+            continue
+        wen = f.wen(name)
+        entries = range(4 * g, min(4 * g + 8, n))
+        for i in entries:
+            byte = f.wval[8 * (i - 4 * g):8 * (i - 4 * g) + 8]
+            cfgs[i].next <<= pyrtl.select(wen, _pmp_cfg_byte(cfgs[i], byte), cfgs[i])
+        f.read[name] = _place({8 * (i - 4 * g): cfgs[i] for i in entries})
+    for i in range(n):
+        locked = cfgs[i][7]
+        if i + 1 < n:
+            locked = locked | (cfgs[i + 1][7] & (cfgs[i + 1][3:5] == 1))
+        wen = f.wen(f"pmpaddr{i}") & ~locked
+        addrs[i].next <<= pyrtl.select(wen, f.wval[0:54], addrs[i])
+        f.read[f"pmpaddr{i}"] = addrs[i].zero_extended(64)
+    return PmpState(cfg=cfgs, addr=addrs)
+
+
+def _read_mux(f: _CsrFile) -> tuple[pyrtl.WireVector, pyrtl.WireVector]:
+    """The read mux and existence check, from the table's addresses."""
+    const_rows = [r for r in f.rows if r.kind == "const"]
+    for r in const_rows:
+        f.read[r.name] = pyrtl.Const(r.reset, 64)
+    values, index_of = [pyrtl.Const(0, 64)], {}
+    for r in f.rows:
+        if r.name == "satp":
+            f.read["satp"] = pyrtl.Const(0, 64)
+        index_of[r.addr] = len(values)
+        values.append(f.read[r.name])
+    width = max(1, len(values).bit_length())
+    rom = pyrtl.RomBlock(bitwidth=width, addrwidth=12, name="csr_index_rom",
+                         romdata=[index_of.get(a, 0) for a in range(4096)],
+                         asynchronous=True)
+    index = rom[f.req.addr]
+    rdata = pyrtl.WireVector(64, name="csr_rdata")
+    rdata <<= pyrtl.mux(index, *values, default=pyrtl.Const(0, 64))
+    return rdata, index != 0
+
+
+def _access_illegal(f: _CsrFile, exists, plain, mstatus) -> pyrtl.WireVector:
+    """Privilege, read-only, TVM, counter-enable and STCE checks (priv 2.1, 3.1.11)."""
+    a, priv = f.req.addr, f.priv
+    bad = ~exists | (priv < a[8:10]) | (f.writes & (a[10:12] == 3))
+    bad = bad | ((a == 0x180) & (priv == 1) & mstatus["TVM"])
+    is_ctr = (a[2:12] == (0xC00 >> 2)) & (a[0:2] != 3)
+    bit = a[0:2]
+    men = pyrtl.mux(bit, plain["mcounteren"][0], plain["mcounteren"][1], plain["mcounteren"][2], 0)
+    sen = pyrtl.mux(bit, plain["scounteren"][0], plain["scounteren"][1], plain["scounteren"][2], 0)
+    ctr_ok = (priv == 3) | ((priv == 1) & men) | ((priv == 0) & men & sen)
+    bad = bad | (is_ctr & ~ctr_ok)
+    bad = bad | ((a == 0x14D) & (priv == 1) & ~plain["menvcfg"][63])
+    out = pyrtl.WireVector(1, name="csr_illegal")
+    out <<= f.req.valid & bad
+    return out
+
+
+def build_csr_file(cfg: CoreConfig, req: CsrRequest, ev: TrapEvent, irq: IrqLines,
+                   next_priv: pyrtl.WireVector) -> CsrPorts:
+    """Elaborate the CSR file. ``next_priv`` is the privilege after this cycle."""
+    f = _CsrFile(cfg, req, ev, irq)
+    rdata = pyrtl.WireVector(64, name="csr_read_value")
+    f.write_data(rdata)
+    mstatus = _build_mstatus(f)
+    plain = _make_plain(f)
+    s_mask = plain["mideleg"] & T.IRQ_S
+    via_sie = (plain["mie"] & ~s_mask) | (f.wval[0:12] & s_mask)
+    _drive_plain(f, plain, {"mie": (f.wen("sie"), via_sie)})
+    mip = _build_interrupts(f, plain)
+    _build_counters(f, plain)
+    pmp = _build_pmp(f)
+    value, exists = _read_mux(f)
+    rdata <<= value
+    f.priv.next <<= next_priv
+    return CsrPorts(
+        rdata=rdata, illegal=_access_illegal(f, exists, plain, mstatus), priv=f.priv,
+        mstatus=mstatus, mtvec=f.read["mtvec"], stvec=f.read["stvec"],
+        mepc=f.read["mepc"], sepc=f.read["sepc"], medeleg=plain["medeleg"],
+        mideleg=plain["mideleg"], mie=plain["mie"], mip=mip, pmp=pmp, time=irq.mtime)

@@ -1,0 +1,221 @@
+"""The one CSR specification table (RISC-V privileged spec 1.12, chapters 2, 3 and 4;
+Sstc; Zicntr).
+
+Each row gives a CSR's address, its lowest privilege, how the hardware implements it
+(``kind``), its reset value, its WARL write mask and its fields. The RTL read mux and
+write logic (``hardware/core/csr.py``), the C headers, the docs table and the tests are
+generated from this table; nothing else lists CSR addresses.
+
+Kinds:
+- ``plain``: a storage register; a write stores ``(old & ~wmask) | (new & wmask)``,
+  then the row's ``legalize`` rule (if any) is applied.
+- ``const``: reads ``reset``; writes are ignored (they are legal unless the address is
+  in a read-only range, bits 11:10 == 0b11).
+- ``special``: logic written by hand in ``csr.py`` (views of mstatus/mip/mie, counters,
+  PMP). ``wmask`` still documents the writable bits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hardware.config import CoreConfig
+
+ALL = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class Field:
+    """A named bit field of a CSR."""
+
+    name: str
+    lsb: int
+    width: int
+    doc: str
+
+    @property
+    def mask(self) -> int:
+        return ((1 << self.width) - 1) << self.lsb
+
+
+@dataclass(frozen=True)
+class Csr:
+    """One row of the CSR table."""
+
+    name: str
+    addr: int
+    kind: str  # "plain" | "const" | "special"
+    reset: int = 0
+    wmask: int = 0  # WARL: bits a CSR write can change
+    legalize: str = ""  # extra write rule: "clear_bit0", "tvec", "mpp"
+    fields: tuple[Field, ...] = ()
+    doc: str = ""
+    needs: str = ""  # config feature the CSR needs ("pmp:<i>", "h")
+
+    @property
+    def priv(self) -> int:
+        """Lowest privilege that may access it: 0 U, 1 S, 2 HS/VS, 3 M (addr bits 9:8)."""
+        return (self.addr >> 8) & 3
+
+    @property
+    def read_only(self) -> bool:
+        """Address bits 11:10 == 0b11 mark a read-only CSR; writing it is illegal."""
+        return (self.addr >> 10) & 3 == 3
+
+
+F = Field
+
+#: mstatus fields (priv spec 3.1.6). sstatus is a view of the S fields.
+MSTATUS_FIELDS = (
+    F("SIE", 1, 1, "S-mode interrupt enable"),
+    F("MIE", 3, 1, "M-mode interrupt enable"),
+    F("SPIE", 5, 1, "SIE before the last trap into S"),
+    F("UBE", 6, 1, "U-mode big endian (hardwired 0)"),
+    F("MPIE", 7, 1, "MIE before the last trap into M"),
+    F("SPP", 8, 1, "privilege before the last trap into S"),
+    F("VS", 9, 2, "vector state (hardwired 0)"),
+    F("MPP", 11, 2, "privilege before the last trap into M; 2 is legalized to 0"),
+    F("FS", 13, 2, "FP state: writable without F so S can emulate FP (as Spike)"),
+    F("XS", 15, 2, "extension state (hardwired 0)"),
+    F("MPRV", 17, 1, "loads/stores in M use MPP's privilege"),
+    F("SUM", 18, 1, "S may access U pages"),
+    F("MXR", 19, 1, "make executable readable"),
+    F("TVM", 20, 1, "trap satp and SFENCE.VMA in S"),
+    F("TW", 21, 1, "trap WFI in S"),
+    F("TSR", 22, 1, "trap SRET in S"),
+    F("UXL", 32, 2, "U XLEN, hardwired 2 (64)"),
+    F("SXL", 34, 2, "S XLEN, hardwired 2 (64)"),
+    F("SBE", 36, 1, "S big endian (hardwired 0)"),
+    F("MBE", 37, 1, "M big endian (hardwired 0)"),
+    F("SD", 63, 1, "some dirty state: FS == 3"),
+)
+
+
+def _mask(fields: tuple[Field, ...], *names: str) -> int:
+    m = 0
+    for f in fields:
+        if f.name in names:
+            m |= f.mask
+    return m
+
+
+MSTATUS_WMASK = _mask(MSTATUS_FIELDS, "SIE", "MIE", "SPIE", "MPIE", "SPP", "MPP", "FS",
+                      "MPRV", "SUM", "MXR", "TVM", "TW", "TSR")
+MSTATUS_RESET = (2 << 32) | (2 << 34)
+SSTATUS_RMASK = _mask(MSTATUS_FIELDS, "SIE", "SPIE", "UBE", "SPP", "VS", "FS", "XS", "SUM",
+                      "MXR", "UXL", "SD")
+SSTATUS_WMASK = _mask(MSTATUS_FIELDS, "SIE", "SPIE", "SPP", "FS", "SUM", "MXR")
+
+#: Interrupt bits of mip/mie (priv spec 3.1.9).
+IRQ_FIELDS = (
+    F("SSI", 1, 1, "supervisor software interrupt"),
+    F("MSI", 3, 1, "machine software interrupt (CLINT msip)"),
+    F("STI", 5, 1, "supervisor timer interrupt (stimecmp when menvcfg.STCE)"),
+    F("MTI", 7, 1, "machine timer interrupt (CLINT mtimecmp)"),
+    F("SEI", 9, 1, "supervisor external interrupt (PLIC context 1)"),
+    F("MEI", 11, 1, "machine external interrupt (PLIC context 0)"),
+)
+IRQ_ALL = _mask(IRQ_FIELDS, *(f.name for f in IRQ_FIELDS))
+IRQ_S = _mask(IRQ_FIELDS, "SSI", "STI", "SEI")
+#: mip bits M-mode software can write (MSIP/MTIP/MEIP come from devices; STIP only
+#: while menvcfg.STCE is 0, handled in csr.py).
+MIP_WMASK = _mask(IRQ_FIELDS, "SSI", "STI", "SEI")
+
+#: medeleg: every synchronous exception but ecall-from-M can be delegated (bits 18/19,
+#: software-check and hardware-error, are writable as in Spike although never raised).
+MEDELEG_WMASK = 0xCB3FF
+
+COUNTEREN_FIELDS = (F("CY", 0, 1, "cycle"), F("TM", 1, 1, "time"), F("IR", 2, 1, "instret"))
+MENVCFG_FIELDS = (F("FIOM", 0, 1, "fence of I/O implies memory (read-only 0, as Spike)"),
+                  F("STCE", 63, 1, "Sstc: enables stimecmp and the S timer from it"))
+TVEC_FIELDS = (F("MODE", 0, 2, "0 direct, 1 vectored (bit 1 reads 0)"),
+               F("BASE", 2, 62, "trap vector base, 4-byte aligned"))
+PMPCFG_DOC = "eight 8-bit entries: R W X A(2) 0 0 L; W without R reads back 0"
+
+MISA_RESET = (2 << 62) | sum(1 << (ord(c) - ord("A")) for c in "ACIMSU")
+
+
+def _core_csrs(core: CoreConfig) -> list[Csr]:
+    c = [
+        # --- machine information (priv 3.1.1-3.1.5, 3.1.17)
+        Csr("mvendorid", 0xF11, "const", core.mvendorid, doc="vendor id"),
+        Csr("marchid", 0xF12, "const", core.marchid, doc="architecture id"),
+        Csr("mimpid", 0xF13, "const", core.mimpid, doc="implementation id"),
+        Csr("mhartid", 0xF14, "const", core.hartid, doc="hart id"),
+        Csr("mconfigptr", 0xF15, "const", 0, doc="no configuration structure"),
+        # --- machine trap setup
+        Csr("mstatus", 0x300, "special", MSTATUS_RESET, MSTATUS_WMASK, "mpp",
+            MSTATUS_FIELDS, "machine status"),
+        Csr("misa", 0x301, "const", MISA_RESET | ((1 << 7) if core.has_h else 0),
+            doc="RV64 ACIMSU(H); writes ignored (WARL)"),
+        Csr("medeleg", 0x302, "plain", 0, MEDELEG_WMASK, doc="exception delegation to S"),
+        Csr("mideleg", 0x303, "plain", 0, IRQ_S, fields=IRQ_FIELDS,
+            doc="interrupt delegation to S"),
+        Csr("mie", 0x304, "plain", 0, IRQ_ALL, fields=IRQ_FIELDS, doc="interrupt enables"),
+        Csr("mtvec", 0x305, "plain", 0, ALL, "tvec", TVEC_FIELDS, "M trap vector"),
+        Csr("mcounteren", 0x306, "plain", 0, 0x7, fields=COUNTEREN_FIELDS,
+            doc="counter access for S"),
+        Csr("menvcfg", 0x30A, "plain", 0, _mask(MENVCFG_FIELDS, "STCE"),
+            fields=MENVCFG_FIELDS, doc="M environment configuration"),
+        Csr("mcountinhibit", 0x320, "plain", 0, 0x5,
+            fields=(F("CY", 0, 1, "stop mcycle"), F("IR", 2, 1, "stop minstret")),
+            doc="counter inhibit"),
+        # --- machine trap handling
+        Csr("mscratch", 0x340, "plain", 0, ALL, doc="M scratch"),
+        Csr("mepc", 0x341, "plain", 0, ALL, "clear_bit0", doc="M exception pc"),
+        Csr("mcause", 0x342, "plain", 0, ALL, doc="M trap cause"),
+        Csr("mtval", 0x343, "plain", 0, ALL, doc="M trap value"),
+        Csr("mip", 0x344, "special", 0, MIP_WMASK, fields=IRQ_FIELDS,
+            doc="interrupt pending"),
+        # --- machine counters
+        Csr("mcycle", 0xB00, "special", 0, ALL, doc="cycles"),
+        Csr("minstret", 0xB02, "special", 0, ALL, doc="instructions retired"),
+        # --- supervisor
+        Csr("sstatus", 0x100, "special", 0, SSTATUS_WMASK, fields=MSTATUS_FIELDS,
+            doc="view of mstatus"),
+        Csr("sie", 0x104, "special", 0, IRQ_S, fields=IRQ_FIELDS, doc="view of mie under mideleg"),
+        Csr("stvec", 0x105, "plain", 0, ALL, "tvec", TVEC_FIELDS, "S trap vector"),
+        Csr("scounteren", 0x106, "plain", 0, 0x7, fields=COUNTEREN_FIELDS,
+            doc="counter access for U"),
+        Csr("senvcfg", 0x10A, "const", 0, doc="S environment configuration (FIOM read-only 0)"),
+        Csr("sscratch", 0x140, "plain", 0, ALL, doc="S scratch"),
+        Csr("sepc", 0x141, "plain", 0, ALL, "clear_bit0", doc="S exception pc"),
+        Csr("scause", 0x142, "plain", 0, ALL, doc="S trap cause"),
+        Csr("stval", 0x143, "plain", 0, ALL, doc="S trap value"),
+        Csr("sip", 0x144, "special", 0, 1 << 1, fields=IRQ_FIELDS, doc="view of mip under mideleg"),
+        Csr("stimecmp", 0x14D, "special", 0, ALL, doc="Sstc S timer compare"),
+        Csr("satp", 0x180, "special", 0, 0,
+            doc="address translation: Bare only (writes of other modes ignored)"),
+        # --- unprivileged counters (Zicntr)
+        Csr("cycle", 0xC00, "special", doc="read-only view of mcycle"),
+        Csr("time", 0xC01, "special", doc="read-only view of CLINT mtime"),
+        Csr("instret", 0xC02, "special", doc="read-only view of minstret"),
+    ]
+    for n in range(3, 32):
+        c.append(Csr(f"mhpmcounter{n}", 0xB00 + n, "const", doc="not implemented: reads 0"))
+        c.append(Csr(f"mhpmevent{n}", 0x320 + n, "const", doc="not implemented: reads 0"))
+    if core.pmp_regions:
+        for i in (0, 2):
+            if i * 4 < core.pmp_regions:
+                c.append(Csr(f"pmpcfg{i}", 0x3A0 + i, "special", 0x1F if i == 0 else 0,
+                             ALL, doc=PMPCFG_DOC))
+        for i in range(core.pmp_regions):
+            c.append(Csr(f"pmpaddr{i}", 0x3B0 + i, "special",
+                         (1 << 54) - 1 if i == 0 else 0, (1 << 54) - 1,
+                         doc="PMP address bits 55:2"))
+    return c
+
+
+def csr_table(core: CoreConfig) -> tuple[Csr, ...]:
+    """Every CSR the configured core implements, in address order."""
+    return tuple(sorted(_core_csrs(core), key=lambda r: r.addr))
+
+
+def by_name(core: CoreConfig) -> dict[str, Csr]:
+    """The table keyed by CSR name."""
+    return {r.name: r for r in csr_table(core)}
+
+
+#: The table of the default core, for tools that do not care about the config.
+CSRS = csr_table(CoreConfig())
+CSR_ADDR = {r.name: r.addr for r in CSRS}
