@@ -121,8 +121,7 @@ def _build_mstatus(f: _CsrFile) -> dict:
     """mstatus and its sstatus view (priv 3.1.6, 4.1.1), with trap/xRET updates."""
     ev, priv = f.ev, f.priv
     spec = {fl.name: fl for fl in T.MSTATUS_FIELDS}
-    names = ("SIE", "MIE", "SPIE", "MPIE", "SPP", "MPP", "FS", "MPRV", "SUM", "MXR", "TVM",
-             "TW", "TSR")
+    names = [fl.name for fl in T.MSTATUS_FIELDS if fl.mask & T.MSTATUS_WMASK]
     regs = {n: _reg(f"mstatus_{n.lower()}", spec[n].width, 0) for n in names}
     w_m, w_s = f.wen("mstatus"), f.wen("sstatus")
     wv = f.wval
@@ -136,7 +135,7 @@ def _build_mstatus(f: _CsrFile) -> dict:
     mpp_legal = pyrtl.select(mpp_w == 2, pyrtl.Const(0, 2), mpp_w)
     for n, reg in regs.items():
         nxt = reg
-        if n in ("SIE", "SPIE", "SPP", "FS", "SUM", "MXR"):
+        if spec[n].mask & T.SSTATUS_WMASK:
             nxt = pyrtl.select(w_s, field(n), nxt)
         nxt = pyrtl.select(w_m, mpp_legal if n == "MPP" else field(n), nxt)
         if n == "MIE":
@@ -160,6 +159,8 @@ def _build_mstatus(f: _CsrFile) -> dict:
     mstatus = _place({**{spec[n].lsb: regs[n] for n in names}, **fixed})
     f.read["mstatus"] = mstatus
     f.read["sstatus"] = mstatus & T.SSTATUS_RMASK
+    for n in ("SUM", "MXR", "TVM"):  # read-only 0 fields the core still asks for
+        regs.setdefault(n, pyrtl.Const(0, 1))
     return regs
 
 
@@ -307,7 +308,9 @@ def _access_illegal(f: _CsrFile, exists, plain, mstatus) -> pyrtl.WireVector:
     sen = pyrtl.mux(bit, plain["scounteren"][0], plain["scounteren"][1], plain["scounteren"][2], 0)
     ctr_ok = (priv == 3) | ((priv == 1) & men) | ((priv == 0) & men & sen)
     bad = bad | (is_ctr & ~ctr_ok)
-    bad = bad | ((a == 0x14D) & (priv == 1) & ~plain["menvcfg"][63])
+    # Sstc 3.2: S-mode stimecmp needs menvcfg.STCE and mcounteren.TM
+    stc_ok = plain["menvcfg"][63] & plain["mcounteren"][1]
+    bad = bad | ((a == 0x14D) & (priv == 1) & ~stc_ok)
     out = pyrtl.WireVector(1, name="csr_illegal")
     out <<= f.req.valid & bad
     return out
@@ -321,7 +324,7 @@ def build_csr_file(cfg: CoreConfig, req: CsrRequest, ev: TrapEvent, irq: IrqLine
     f.write_data(rdata)
     mstatus = _build_mstatus(f)
     plain = _make_plain(f)
-    s_mask = plain["mideleg"] & T.IRQ_S
+    s_mask = plain["mideleg"].zero_extended(12) & T.IRQ_S
     via_sie = (plain["mie"] & ~s_mask) | (f.wval[0:12] & s_mask)
     _drive_plain(f, plain, {"mie": (f.wen("sie"), via_sie)})
     mip = _build_interrupts(f, plain)
@@ -334,4 +337,4 @@ def build_csr_file(cfg: CoreConfig, req: CsrRequest, ev: TrapEvent, irq: IrqLine
         rdata=rdata, illegal=_access_illegal(f, exists, plain, mstatus), priv=f.priv,
         mstatus=mstatus, mtvec=f.read["mtvec"], stvec=f.read["stvec"],
         mepc=f.read["mepc"], sepc=f.read["sepc"], medeleg=plain["medeleg"],
-        mideleg=plain["mideleg"], mie=plain["mie"], mip=mip, pmp=pmp, time=irq.mtime)
+        mideleg=plain["mideleg"].zero_extended(12), mie=plain["mie"], mip=mip, pmp=pmp, time=irq.mtime)

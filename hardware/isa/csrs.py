@@ -99,12 +99,14 @@ def _mask(fields: tuple[Field, ...], *names: str) -> int:
     return m
 
 
+#: SUM, MXR and TVM only mean something with paging; like Spike on a hart without
+#: virtual memory they read 0 until the MMU (Sv39) lands.
 MSTATUS_WMASK = _mask(MSTATUS_FIELDS, "SIE", "MIE", "SPIE", "MPIE", "SPP", "MPP", "FS",
-                      "MPRV", "SUM", "MXR", "TVM", "TW", "TSR")
+                      "MPRV", "TW", "TSR")
 MSTATUS_RESET = (2 << 32) | (2 << 34)
 SSTATUS_RMASK = _mask(MSTATUS_FIELDS, "SIE", "SPIE", "UBE", "SPP", "VS", "FS", "XS", "SUM",
                       "MXR", "UXL", "SD")
-SSTATUS_WMASK = _mask(MSTATUS_FIELDS, "SIE", "SPIE", "SPP", "FS", "SUM", "MXR")
+SSTATUS_WMASK = _mask(MSTATUS_FIELDS, "SIE", "SPIE", "SPP", "FS")
 
 #: Interrupt bits of mip/mie (priv spec 3.1.9).
 IRQ_FIELDS = (
@@ -121,9 +123,10 @@ IRQ_S = _mask(IRQ_FIELDS, "SSI", "STI", "SEI")
 #: while menvcfg.STCE is 0, handled in csr.py).
 MIP_WMASK = _mask(IRQ_FIELDS, "SSI", "STI", "SEI")
 
-#: medeleg: every synchronous exception but ecall-from-M can be delegated (bits 18/19,
+#: medeleg: every synchronous exception but ecall-from-M and the misaligned fetch that
+#: cannot happen with C can be delegated (bits 18/19,
 #: software-check and hardware-error, are writable as in Spike although never raised).
-MEDELEG_WMASK = 0xCB3FF
+MEDELEG_WMASK = 0xCB3FE
 
 COUNTEREN_FIELDS = (F("CY", 0, 1, "cycle"), F("TM", 1, 1, "time"), F("IR", 2, 1, "instret"))
 MENVCFG_FIELDS = (F("FIOM", 0, 1, "fence of I/O implies memory (read-only 0, as Spike)"),

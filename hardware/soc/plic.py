@@ -113,8 +113,11 @@ def build_plic(cfg: SocConfig, req: DeviceRequest, sources: pyrtl.WireVector) ->
         completed = completed | _completion(req, r_claim, ctx, enables[ctx])
 
     lines = pyrtl.concat(sources[1:], pyrtl.Const(0, 1))
-    pending.next <<= (pending & ~claimed) | (~pending & lines & ~in_flight)
-    in_flight.next <<= (in_flight & ~completed) | claimed
+    busy = (in_flight & ~completed) | claimed
+    # Pending follows the source level while the source is not in flight, as QEMU's and
+    # Spike's PLICs do: a line that drops before the claim withdraws its request.
+    pending.next <<= lines & ~busy
+    in_flight.next <<= busy
 
     rdata = regmap.read_mux(req, PLIC_REGS, {
         "priority": prios, "pending": pending, "enable": enables,

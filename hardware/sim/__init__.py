@@ -1,0 +1,1 @@
+"""hvsim package."""

@@ -1,0 +1,327 @@
+"""The ``hvsim`` command line (ARCHITECTURE.md section 3: "tools/ CLI (hvsim)").
+
+Subcommands: ``run-elf`` (one ELF on the SoC), ``run`` (the demo), ``bench`` (the
+simulation figures, ``tools/bench.py``). See ``docs/cli.md``.
+
+Exit status follows Spike: 0 pass, the program's failure code otherwise (taken modulo
+256 like a process status, never 0 for a failure); 124 when the cycle budget runs out;
+2 for bad input (one line ``hvsim: error: ...`` on stderr); 130 on Ctrl-C; 1 for an
+internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+
+from hardware.config import ConfigError, variant
+from hardware.sim.backends import BACKENDS
+from hardware.sim.common import SimError
+from hardware.sim.elf import ElfError, load_elf
+from hardware.sim.machine import Machine, MachineError, RunOutcome
+
+EXIT_TIMEOUT = 124
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 1
+DEBUG_ENV = "HVSIM_DEBUG"
+DEFAULT_MAX_CYCLES = 100_000_000
+#: Seconds of running before the live progress line appears.
+PROGRESS_AFTER_S = 1.0
+_SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}
+_COUNT_RE = re.compile(r"^\s*(-?)(\d[\d_]*)\s*([kKmMgG]?)\s*$")
+
+
+class CliError(ValueError):
+    """Bad command-line input; the message is the one line shown."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors become CliError (one line, no usage dump)."""
+
+    def error(self, message: str):
+        raise CliError(message)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_count(text: str, what: str) -> int:
+    """A positive cycle count: digits with ``_`` separators and an optional k/M/G."""
+    m = _COUNT_RE.match(text)
+    if not m:
+        raise CliError(f"{what} '{text}' is not a number (e.g. 5000000, 5_000_000, 5M)")
+    value = int(m.group(2).replace("_", "")) * _SUFFIX[m.group(3).lower()]
+    if m.group(1) or value == 0:
+        raise CliError(f"{what} must be positive, not {text}")
+    return value
+
+
+def parse_window(text: str) -> tuple[int, int]:
+    """``A:B`` with ``0 <= A < B``: the cycles ``A <= c < B``."""
+    parts = text.split(":")
+    if len(parts) != 2:
+        raise CliError(f"--window '{text}' must have the form A:B (e.g. 1000:2000)")
+    try:
+        start = 0 if parts[0].strip() == "0" else parse_count(parts[0], "--window start")
+        end = parse_count(parts[1], "--window end")
+    except CliError as exc:
+        raise CliError(f"--window '{text}': {exc}") from None
+    if start >= end:
+        raise CliError(f"--window '{text}': start must be below end (A < B)")
+    return start, end
+
+
+def _machine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", default="compiled", metavar="NAME",
+                   help=f"simulation backend: {', '.join(BACKENDS)} (default: compiled)")
+    p.add_argument("--max-cycles", default=str(DEFAULT_MAX_CYCLES), metavar="N",
+                   help=f"cycle budget; reaching it exits with status {EXIT_TIMEOUT} "
+                        f"(default: {DEFAULT_MAX_CYCLES:_}; k/M/G suffixes allowed)")
+    p.add_argument("--vcd", metavar="FILE", help="write a VCD of the cycles in --window")
+    p.add_argument("--window", metavar="A:B", help="cycles A <= c < B for --vcd")
+    p.add_argument("--commits", metavar="FILE",
+                   help="write a Spike-style commit log (--log-commits format)")
+    p.add_argument("--history", type=int, default=0, metavar="N",
+                   help="keep the last N retired instructions for a timeout report")
+    p.add_argument("--gcc", action="store_true",
+                   help="compile the compiled backend with gcc instead of zig cc")
+    p.add_argument("--opt", default="-O2", choices=("-O1", "-O2", "-O3"),
+                   help="C optimisation level of the compiled backend (default: -O2)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``hvsim``."""
+    parser = _Parser(prog="hvsim", description="Cycle-level RISC-V SoC simulator.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("run-elf", help="run a RISC-V ELF on the SoC",
+                       description="Run PROG.elf on the SoC. UART output goes to stdout; "
+                                   "the exit status is the program's (Spike convention).")
+    p.add_argument("elf", metavar="PROG.elf")
+    p.add_argument("--config", default="default", metavar="VARIANT",
+                   help="SoC configuration variant (default: default)")
+    _machine_options(p)
+
+    p = sub.add_parser("run", help="build and run the demo program",
+                       description="Build guests/bare/demo.c and run it on the SoC. "
+                                   "The hypervisor demo replaces it once the hypervisor "
+                                   "exists.")
+    p.add_argument("config", nargs="?", default="default", metavar="CONFIG",
+                   help="SoC configuration variant (default: default)")
+    _machine_options(p)
+
+    p = sub.add_parser("bench", help="measure simulation speed, build time and memory",
+                       description="Benchmark figures of the simulator on guests/bare/"
+                                   "bench.c (medians of repetitions).")
+    p.add_argument("--quick", action="store_true",
+                   help="short runs (the small bench build, fewer cycles)")
+    p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    p.add_argument("--reps", type=int, default=3, metavar="N",
+                   help="repetitions per figure (default: 3, minimum 1)")
+    p.add_argument("--config", default="default", metavar="VARIANT",
+                   help="SoC configuration variant (default: default)")
+    return parser
+
+
+# --------------------------------------------------------------------------- output
+
+
+def error_line(message: str) -> str:
+    """``hvsim: error: <message>`` on one line."""
+    flat = " ".join(str(message).split())
+    return f"hvsim: error: {flat}"
+
+
+def exit_status(outcome: RunOutcome) -> int:
+    """The process status for ``outcome`` (see the module docstring)."""
+    if outcome.status == "timeout":
+        return EXIT_TIMEOUT
+    code = outcome.exit_code or 0
+    if code == 0:
+        return 0
+    return code & 0xFF or 1
+
+
+class _UartOut:
+    """Streams UART bytes to stdout as they arrive."""
+
+    def __init__(self):
+        self.stream = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
+
+    def __call__(self, byte: int) -> None:
+        if self.stream is not None and sys.stdout is sys.__stdout__:
+            self.stream.write(bytes((byte,)))
+            self.stream.flush()
+        else:
+            sys.stdout.write(chr(byte))
+            sys.stdout.flush()
+
+
+class _Progress:
+    """A live status line (rich) on a terminal stderr, shown once a run is long."""
+
+    def __init__(self, max_cycles: int):
+        self.max_cycles = max_cycles
+        self.live = None
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, cycles: int, wall_s: float) -> None:
+        if not self.enabled or wall_s < PROGRESS_AFTER_S:
+            return
+        from rich.console import Console
+        from rich.live import Live
+        from rich.text import Text
+
+        text = Text(f"cycle {cycles:,} / {self.max_cycles:,}  "
+                    f"{cycles / wall_s:,.0f} cycles/s  {wall_s:.1f} s", style="dim")
+        if self.live is None:
+            self.live = Live(text, console=Console(file=sys.stderr), transient=True,
+                             redirect_stdout=sys.stdout.isatty(), redirect_stderr=False,
+                             refresh_per_second=4)
+            self.live.start()
+        else:
+            self.live.update(text)
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _machine_args(args) -> dict:
+    if args.backend not in BACKENDS:
+        raise CliError(f"unknown backend '{args.backend}' (valid: {', '.join(BACKENDS)})")
+    max_cycles = parse_count(args.max_cycles, "--max-cycles")
+    if args.history < 0:
+        raise CliError(f"--history must be >= 0, not {args.history}")
+    vcd = None
+    if args.window is not None and args.vcd is None:
+        raise CliError("--window needs --vcd FILE")
+    if args.vcd is not None:
+        if args.window is None:
+            raise CliError("--vcd needs --window A:B (the cycles to record)")
+        start, end = parse_window(args.window)
+        vcd = (args.vcd, start, end)
+    return {"max_cycles": max_cycles, "vcd": vcd}
+
+
+def run_program(elf: str, cfg, args) -> int:
+    """Run ``elf`` on a Machine configured from ``args``; return the exit status."""
+    opts = _machine_args(args)
+    image = load_elf(elf, cfg)
+    commits = None
+    if args.commits is not None:
+        from tools.commitlog import CommitLogWriter
+
+        commits = CommitLogWriter(args.commits, hartid=cfg.core.hartid)
+    machine = Machine(cfg, args.backend, vcd=opts["vcd"], opt=args.opt,
+                      cc="gcc" if args.gcc else None, history=args.history)
+    machine.load(image)
+    if commits is not None:
+        machine.trace_to(commits)
+    progress = _Progress(opts["max_cycles"])
+    try:
+        outcome = machine.run(opts["max_cycles"], on_uart=_UartOut(), on_progress=progress)
+    except KeyboardInterrupt:
+        progress.stop()
+        outcome = machine.outcome()
+        print(f"hvsim: interrupted at cycle {outcome.cycles}: pc {outcome.last_pc:#x}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        progress.stop()
+        machine.close()
+        if commits is not None:
+            commits.close()
+    sys.stdout.flush()
+    if outcome.status == "timeout":
+        print(f"hvsim: timeout: {outcome.timeout_report()}", file=sys.stderr)
+    print(f"hvsim: {outcome.summary()}", file=sys.stderr)
+    return exit_status(outcome)
+
+
+def cmd_run_elf(args) -> int:
+    """``hvsim run-elf``."""
+    return run_program(args.elf, variant(args.config), args)
+
+
+def cmd_run(args) -> int:
+    """``hvsim run``: the bare-metal demo (until the hypervisor exists)."""
+    cfg = variant(args.config)
+    _machine_args(args)
+    from guests.bare.build import build_program
+
+    elf = build_program("demo", cfg)
+    return run_program(str(elf), cfg, args)
+
+
+def cmd_bench(args) -> int:
+    """``hvsim bench``."""
+    from tools.bench import run_bench
+
+    if args.reps < 1:
+        raise CliError(f"--reps must be >= 1, not {args.reps}")
+    variant(args.config)
+    run_bench(args.config, quick=args.quick, reps=args.reps, json_path=args.json)
+    return 0
+
+
+COMMANDS = {"run-elf": cmd_run_elf, "run": cmd_run, "bench": cmd_bench}
+
+
+def _input_errors() -> tuple[type[BaseException], ...]:
+    """The project's exceptions that mean bad input or environment (one-line messages)."""
+    from hardware.soc.bootrom import BootromError
+    from hardware.soc.dtb import DtbError
+    from tools.bench import BenchError
+    from tools.spike import SpikeError
+    from tools.toolchain import ToolchainError
+
+    return (CliError, ConfigError, ElfError, SimError, MachineError, BootromError, DtbError,
+            ToolchainError, SpikeError, BenchError, OSError, KeyError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``hvsim`` console script; returns the exit status."""
+    debug = bool(os.environ.get(DEBUG_ENV))
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("hvsim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else 0
+    except Exception as exc:  # noqa: BLE001 - the one place that turns errors into lines
+        if debug:
+            raise
+        if isinstance(exc, _input_errors()):
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            print(error_line(message), file=sys.stderr)
+            return EXIT_USAGE
+        print(error_line(f"internal error: {type(exc).__name__}: {exc} "
+                         f"(run with {DEBUG_ENV}=1 for a traceback)"), file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, keep the interpreter's final flush from failing again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
