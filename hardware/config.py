@@ -33,7 +33,7 @@ class CoreConfig:
     has_h: bool = False  # hypervisor extension; decodes as illegal until the MMU/H issue
     has_c: bool = True  # compressed instructions
     hartid: int = 0  # value of mhartid
-    div_cycles: int = 64  # extra cycles of DIV/REM (iterative radix-2 divider)
+    div_cycles: int = 65  # extra cycles of DIV/REM: a load cycle + 64 radix-2 iterations
     amo_cycles: int = 1  # extra cycles of an AMO (read-modify-write)
     trap_cycles: int = 1  # extra cycles of trap entry
     mvendorid: int = 0
@@ -43,7 +43,7 @@ class CoreConfig:
     def __post_init__(self) -> None:
         _check(self.xlen == 64, "xlen", "only 64 is supported")
         _check(0 <= self.pmp_regions <= 16, "pmp_regions", "must be 0..16")
-        _check(self.div_cycles == 64, "div_cycles", "the radix-2 divider takes 64 cycles")
+        _check(self.div_cycles == 65, "div_cycles", "the radix-2 divider takes 65 extra cycles")
         _check(0 <= self.amo_cycles <= 15, "amo_cycles", "must be 0..15")
         _check(0 <= self.trap_cycles <= 15, "trap_cycles", "must be 0..15")
 

@@ -19,7 +19,7 @@ from hardware.core.alu import build_alu, build_branch
 from hardware.core.csr import CsrRequest, IrqLines, TrapEvent, build_csr_file
 from hardware.core.lsu import amo_compute, build_lane, load_extract, store_lane
 from hardware.core.muldiv import build_div, build_mul
-from hardware.core.pmp import build_pmp_lookup, pmp_allows
+from hardware.core.pmp import build_pmp_lookup, decode_ranges, pmp_allows
 from hardware.core.rvc import build_rvc_expander
 from hardware.core.trap import Exc, build_trap
 
@@ -157,10 +157,16 @@ def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
 
     # --- PMP ---------------------------------------------------------------------------
     has_pmp = cfg.pmp_regions > 0
-    f_look = build_pmp_lookup(csr.pmp, pc, (pc + 1)[0:64])
-    fetch_pmp = pmp_allows(f_look, priv, pyrtl.Const(0, 1), pyrtl.Const(0, 1),
-                           pyrtl.Const(1, 1), has_pmp, "fetch")
-    d_look = build_pmp_lookup(csr.pmp, addr, lane.last)
+    # Fetch is checked per 16-bit parcel, as Spike fetches: a parcel never crosses a
+    # 4-byte granule, so one address per parcel suffices.
+    ranges = decode_ranges(csr.pmp)
+    pc_hi = (pc + 2)[0:64]
+    x_only = (pyrtl.Const(0, 1), pyrtl.Const(0, 1), pyrtl.Const(1, 1))
+    fetch_lo_ok = pmp_allows(build_pmp_lookup(csr.pmp, ranges, pc), priv, *x_only,
+                             has_pmp, "fetch_lo")
+    fetch_hi_ok = pmp_allows(build_pmp_lookup(csr.pmp, ranges, pc_hi), priv, *x_only,
+                             has_pmp, "fetch_hi")
+    d_look = build_pmp_lookup(csr.pmp, ranges, addr, lane.last)
     data_pmp = pmp_allows(d_look, eff_priv, load_like, store_like, pyrtl.Const(0, 1),
                           has_pmp, "data")
 
@@ -175,8 +181,11 @@ def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
     sys_illegal = ((is_mret & (priv != 3))
                    | (is_sret & ((priv == 0) | ((priv == 1) & ms["TSR"])))
                    | (wfi & ((priv == 0) | ((priv == 1) & ms["TW"])))
-                   | ((sys == D.SYS_SFENCE) & ((priv == 0) | ((priv == 1) & ms["TVM"]))))
-    illegal = (is_c & rvc.illegal) | ~dec.legal | csr.illegal | sys_illegal
+                   # No MMU yet: SFENCE.VMA is illegal in every mode, as on Spike
+                   # with mmu-type riscv,sbare.
+                   | (sys == D.SYS_SFENCE))
+    c_illegal = rvc.illegal if cfg.has_c else pyrtl.Const(1, 1)
+    illegal = (is_c & c_illegal) | ~dec.legal | csr.illegal | sys_illegal
     ill_tval = pyrtl.select(is_c, raw[0:16].zero_extended(64), raw.zero_extended(64))
     ecall_cause = pyrtl.mux(priv, pyrtl.Const(8, 5), pyrtl.Const(9, 5), pyrtl.Const(10, 5),
                             pyrtl.Const(11, 5))
@@ -187,7 +196,8 @@ def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
                           pyrtl.select(store_like, data.write_ok, data.read_ok))
     acc_fault = mem_op & ~(bus_ok & data_pmp)
     excs = [
-        Exc(~fetch.ok | ~fetch_pmp, 1, pc),
+        Exc(~fetch.ok | ~fetch_lo_ok, 1, pc),
+        Exc(~is_c & ~fetch_hi_ok, 1, pc_hi),
         Exc(illegal, 2, ill_tval),
         Exc(sys == D.SYS_EBREAK, 3, pc),
         Exc(is_ecall & (priv == 0), 8, 0),

@@ -23,17 +23,33 @@ class PmpState:
     addr: list  # per entry, 54-bit pmpaddrN (address bits 55:2)
 
 
-def _napot_match(word_addr: pyrtl.WireVector, pa: pyrtl.WireVector) -> pyrtl.WireVector:
-    """NAPOT: the trailing ones of pmpaddr (and the zero above them) are don't-care."""
-    care = ~(pa ^ (pa + 1)[0:54])
-    return ((word_addr ^ pa) & care) == 0
+@dataclass
+class PmpRange:
+    """One entry decoded to a half-open range of 4-byte granules ``[lo, hi)`` (55 bits
+    so that a NAPOT entry covering everything fits); OFF decodes to an empty range."""
+
+    lo: pyrtl.WireVector
+    hi: pyrtl.WireVector
 
 
-def _entry_match(word_addr, a_mode, pa, prev_pa):
-    tor = (word_addr >= prev_pa) & (word_addr < pa)
-    na4 = word_addr == pa
-    napot = _napot_match(word_addr, pa)
-    return pyrtl.mux(a_mode, pyrtl.Const(0, 1), tor, na4, napot)
+def decode_ranges(state: PmpState) -> list[PmpRange]:
+    """Each entry's granule range (priv 3.7.1.1): TOR [prev, pa), NA4 [pa, pa+1),
+    NAPOT the aligned block whose size is given by pa's trailing ones. Decoded once
+    and shared by every lookup."""
+    ranges = []
+    for i, (cfg, pa) in enumerate(zip(state.cfg, state.addr)):
+        prev = state.addr[i - 1] if i > 0 else pyrtl.Const(0, 54)
+        low_ones = pa ^ (pa + 1)[0:54]  # trailing ones of pa and the zero above them
+        napot_lo = pa & ~low_ones
+        napot_hi = ((pa | low_ones).zero_extended(55) + 1)[0:55]
+        pa1 = (pa.zero_extended(55) + 1)[0:55]
+        zero = pyrtl.Const(0, 55)
+        a_mode = cfg[3:5]
+        lo = pyrtl.mux(a_mode, zero, prev.zero_extended(55), pa.zero_extended(55),
+                       napot_lo.zero_extended(55))
+        hi = pyrtl.mux(a_mode, zero, pa.zero_extended(55), pa1, napot_hi)
+        ranges.append(PmpRange(lo=lo, hi=hi))
+    return ranges
 
 
 @dataclass
@@ -45,20 +61,21 @@ class PmpLookup:
     cfg: pyrtl.WireVector  # the deciding entry's 8-bit pmpNcfg
 
 
-def build_pmp_lookup(state: PmpState, first: pyrtl.WireVector,
-                     last: pyrtl.WireVector) -> PmpLookup:
-    """Find the lowest-numbered entry matching bytes ``first``..``last``."""
+def build_pmp_lookup(state: PmpState, ranges: list[PmpRange], first: pyrtl.WireVector,
+                     last: pyrtl.WireVector | None = None) -> PmpLookup:
+    """Find the lowest-numbered entry matching bytes ``first``..``last`` (``last``
+    None: an access inside one granule, so only ``first`` is compared)."""
     matched = pyrtl.Const(0, 1)
     full = pyrtl.Const(0, 1)
     cfg = pyrtl.Const(0, 8)
-    wa_first, wa_last = first[2:56], last[2:56]
     high_zero = first[56:64] == 0  # addresses above 56 bits never match
+    wa_first = first[2:56].zero_extended(55)
+    wa_last = None if last is None else last[2:56].zero_extended(55)
     for i in reversed(range(len(state.cfg))):
-        prev = state.addr[i - 1] if i > 0 else pyrtl.Const(0, 54)
-        a_mode = state.cfg[i][3:5]
-        m_first = _entry_match(wa_first, a_mode, state.addr[i], prev) & high_zero
-        m_last = _entry_match(wa_last, a_mode, state.addr[i], prev) & high_zero
-        hit = m_first | m_last
+        r = ranges[i]
+        m_first = (wa_first >= r.lo) & (wa_first < r.hi)
+        m_last = m_first if wa_last is None else (wa_last >= r.lo) & (wa_last < r.hi)
+        hit = (m_first | m_last) & high_zero
         matched = matched | hit
         full = pyrtl.select(hit, m_first & m_last, full)
         cfg = pyrtl.select(hit, state.cfg[i], cfg)

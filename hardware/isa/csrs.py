@@ -135,7 +135,10 @@ TVEC_FIELDS = (F("MODE", 0, 2, "0 direct, 1 vectored (bit 1 reads 0)"),
                F("BASE", 2, 62, "trap vector base, 4-byte aligned"))
 PMPCFG_DOC = "eight 8-bit entries: R W X A(2) 0 0 L; W without R reads back 0"
 
-MISA_RESET = (2 << 62) | sum(1 << (ord(c) - ord("A")) for c in "ACIMSU")
+def misa_reset(core: CoreConfig) -> int:
+    """misa: MXL = 2 (RV64) and the extension letters the core implements."""
+    letters = "AIMSU" + ("C" if core.has_c else "") + ("H" if core.has_h else "")
+    return (2 << 62) | sum(1 << (ord(c) - ord("A")) for c in letters)
 
 
 def _core_csrs(core: CoreConfig) -> list[Csr]:
@@ -149,7 +152,7 @@ def _core_csrs(core: CoreConfig) -> list[Csr]:
         # --- machine trap setup
         Csr("mstatus", 0x300, "special", MSTATUS_RESET, MSTATUS_WMASK, "mpp",
             MSTATUS_FIELDS, "machine status"),
-        Csr("misa", 0x301, "const", MISA_RESET | ((1 << 7) if core.has_h else 0),
+        Csr("misa", 0x301, "const", misa_reset(core),
             doc="RV64 ACIMSU(H); writes ignored (WARL)"),
         Csr("medeleg", 0x302, "plain", 0, MEDELEG_WMASK, doc="exception delegation to S"),
         Csr("mideleg", 0x303, "plain", 0, IRQ_S, fields=IRQ_FIELDS,

@@ -362,10 +362,10 @@ class Machine:
         self._flush_trace()
         vsim = make_simulator("interp", None, lambda: elaborate(self.cfg),
                               vcd=(path, 0, end - start))
-        copy_state(self._main, vsim, writable_memories(vsim.block), sparse_dst=True)
+        self._vcd_memories = writable_memories(vsim.block)
+        copy_state(self._main, vsim, self._vcd_memories, sparse_dst=True)
         for name, value in self._held.items():
             vsim.set_input(name, value)
-        self._vcd_memories = writable_memories(vsim.block)
         self._sim = vsim
         self._configure_trace(vsim)
 

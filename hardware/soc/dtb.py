@@ -124,7 +124,9 @@ def _cpus(cfg: SocConfig) -> Node:
     cpu.prop("compatible", "riscv").prop("riscv,isa", isa_string(cfg))
     cpu.prop("riscv,isa-base", f"rv{cfg.core.xlen}i")
     cpu.prop("riscv,isa-extensions", isa_extensions(cfg))
-    cpu.prop("mmu-type", "riscv,sv39").prop("riscv,pmpregions", cfg.core.pmp_regions)
+    # Bare only until the MMU lands; Spike then also makes satp Bare-only and
+    # SUM/MXR/TVM read-only zero, like the core.
+    cpu.prop("mmu-type", "riscv,sbare").prop("riscv,pmpregions", cfg.core.pmp_regions)
     cpu.prop("clock-frequency", CORE_CLOCK_HZ)
     intc = cpu.child(Node("interrupt-controller"))
     intc.prop("#interrupt-cells", 1).prop("interrupt-controller", None)

@@ -146,39 +146,69 @@ def _cond(reg: Reg, conds: Conds | None) -> pyrtl.WireVector | int:
     return ~conds[key] if neg else conds[key]
 
 
+def _memo(req: DeviceRequest, key: tuple, build):
+    """Build a decode wire once per request and block: many registers share a lane or
+    a byte position, and every net costs simulation time each cycle."""
+    memo = pyrtl.working_block().__dict__.setdefault("_regmap_memo", {})
+    k = (id(req),) + key
+    if k not in memo:
+        memo[k] = build()
+    return memo[k]
+
+
 def lane_hit(req: DeviceRequest, offset: int) -> pyrtl.WireVector:
     """1 when ``req`` selects this device and addresses the lane of ``offset``."""
-    return req.sel & (req.offset == lane(offset))
+    return _memo(req, ("lane", lane(offset)), lambda: req.sel & (req.offset == lane(offset)))
 
 
-def _mask_bits(req: DeviceRequest, reg: Reg, i: int) -> list[pyrtl.WireVector]:
+def _mask_test(req: DeviceRequest, reg: Reg, i: int, kind: str) -> pyrtl.WireVector:
+    """1 when any (``kind`` "any") or every ("all") byte of the element is in the mask."""
     first = reg.offset_of(i) % 8
-    return [req.mask[b] for b in range(first, first + reg.slot_bytes)]
+    bits = sum(1 << b for b in range(first, first + reg.slot_bytes))
+
+    def build():
+        hit = req.mask & bits
+        return hit != 0 if kind == "any" else hit == bits
+    return _memo(req, ("mask", kind, bits), build)
+
+
+def _strobe(req: DeviceRequest, reg: Reg, i: int, kind: str, en) -> pyrtl.WireVector:
+    off = reg.offset_of(i)
+    base = _memo(req, ("strobe", kind, id(en), lane(off), off % 8, reg.slot_bytes),
+                 lambda: en & lane_hit(req, off) & _mask_test(req, reg, i,
+                                                              "any" if kind == "we_any" else "all"))
+    return base
 
 
 def write_enable(req: DeviceRequest, reg: Reg, i: int = 0, conds: Conds | None = None) -> pyrtl.WireVector:
     """1 when a committed store writes at least one byte of element ``i`` of ``reg``."""
-    touched = pyrtl.rtl_any(*_mask_bits(req, reg, i))
-    return req.we & lane_hit(req, reg.offset_of(i)) & touched & _cond(reg, conds)
+    base = _strobe(req, reg, i, "we_any", req.we)
+    return base & _cond(reg, conds) if reg.when else base
 
 
 def full_write(req: DeviceRequest, reg: Reg, i: int = 0, conds: Conds | None = None) -> pyrtl.WireVector:
     """1 when a committed store writes every byte of element ``i`` of ``reg``."""
-    covered = pyrtl.rtl_all(*_mask_bits(req, reg, i))
-    return req.we & lane_hit(req, reg.offset_of(i)) & covered & _cond(reg, conds)
+    base = _strobe(req, reg, i, "we_all", req.we)
+    return base & _cond(reg, conds) if reg.when else base
 
 
 def read_strobe(req: DeviceRequest, reg: Reg, i: int = 0, conds: Conds | None = None) -> pyrtl.WireVector:
     """1 when a committed load reads every byte of element ``i`` of ``reg`` (read side
     effects fire on this)."""
-    covered = pyrtl.rtl_all(*_mask_bits(req, reg, i))
-    return req.re & lane_hit(req, reg.offset_of(i)) & covered & _cond(reg, conds)
+    base = _strobe(req, reg, i, "re_all", req.re)
+    return base & _cond(reg, conds) if reg.when else base
 
 
 def written_value(req: DeviceRequest, reg: Reg, old: pyrtl.WireVector, i: int = 0) -> pyrtl.WireVector:
     """``old`` (``reg.width`` bits) with the bytes of the store merged in."""
+    first = reg.offset_of(i) % 8
+    if reg.width <= 8:  # one byte: take the store's byte when its mask bit is set
+        byte_on = _memo(req, ("mbit", first), lambda: req.mask[first])
+        new = _memo(req, ("wbyte", first, reg.width),
+                    lambda: req.wdata[8 * first:8 * first + reg.width])
+        return pyrtl.select(byte_on, new, old)
     slot_old = old.zero_extended(reg.slot_bytes * 8)
-    merged = field_write(slot_old, req, (reg.offset_of(i) % 8) * 8)
+    merged = field_write(slot_old, req, first * 8)
     return merged[:reg.width]
 
 
