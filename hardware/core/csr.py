@@ -277,24 +277,26 @@ def _build_pmp(f: _CsrFile) -> PmpState:
 
 
 def _read_mux(f: _CsrFile) -> tuple[pyrtl.WireVector, pyrtl.WireVector]:
-    """The read mux and existence check, from the table's addresses."""
-    const_rows = [r for r in f.rows if r.kind == "const"]
-    for r in const_rows:
-        f.read[r.name] = pyrtl.Const(r.reset, 64)
-    values, index_of = [pyrtl.Const(0, 64)], {}
+    """The read mux and existence check, from the table's addresses. A ROM maps the
+    address to (distinct read value, exists); CSRs that read the same wire or the same
+    constant share one mux input."""
+    f.read["satp"] = pyrtl.Const(0, 64)
+    values: list[pyrtl.WireVector] = [pyrtl.Const(0, 64)]
+    slot: dict[object, int] = {("const", 0): 0}
+    rom_data = [0] * 4096
     for r in f.rows:
-        if r.name == "satp":
-            f.read["satp"] = pyrtl.Const(0, 64)
-        index_of[r.addr] = len(values)
-        values.append(f.read[r.name])
-    width = max(1, len(values).bit_length())
+        key = ("const", r.reset) if r.kind == "const" else ("wire", id(f.read[r.name]))
+        if key not in slot:
+            slot[key] = len(values)
+            values.append(pyrtl.Const(r.reset, 64) if r.kind == "const" else f.read[r.name])
+        rom_data[r.addr] = (slot[key] << 1) | 1
+    width = len(values).bit_length() + 1
     rom = pyrtl.RomBlock(bitwidth=width, addrwidth=12, name="csr_index_rom",
-                         romdata=[index_of.get(a, 0) for a in range(4096)],
-                         asynchronous=True)
-    index = rom[f.req.addr]
+                         romdata=rom_data, asynchronous=True)
+    entry = rom[f.req.addr]
     rdata = pyrtl.WireVector(64, name="csr_rdata")
-    rdata <<= pyrtl.mux(index, *values, default=pyrtl.Const(0, 64))
-    return rdata, index != 0
+    rdata <<= pyrtl.mux(entry[1:], *values, default=pyrtl.Const(0, 64))
+    return rdata, entry[0]
 
 
 def _access_illegal(f: _CsrFile, exists, plain, mstatus) -> pyrtl.WireVector:

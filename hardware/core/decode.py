@@ -154,25 +154,73 @@ def decode_rows(cfg: CoreConfig) -> list[tuple[str, int, int, int]]:
     return rows
 
 
+#: Bits of the instruction that select a row: funct7 (31:25), funct3 (14:12) and
+#: opcode (6:2). Only ECALL/EBREAK and SRET/WFI share a key; they are told apart by an
+#: exact compare.
+KEY_FIELDS = ((25, 32), (12, 15), (2, 7))
+KEY_MASK = sum(((1 << (hi - lo)) - 1) << lo for lo, hi in KEY_FIELDS)
+
+
+def _key_of(word: int) -> int:
+    key = 0
+    for lo, hi in KEY_FIELDS:
+        key = (key << (hi - lo)) | ((word >> lo) & ((1 << (hi - lo)) - 1))
+    return key
+
+
+def _word_of(key: int) -> int:
+    word, pos = 3, 0
+    for lo, hi in reversed(KEY_FIELDS):
+        width = hi - lo
+        word |= ((key >> pos) & ((1 << width) - 1)) << lo
+        pos += width
+    return word
+
+
+def key_table(rows: list) -> tuple[list[int], list[list[int]]]:
+    """For every key, 1 + the index of the row it can only be (0: no row), and the
+    groups of rows that share a key (the first is the one the table names)."""
+    table, groups = [], []
+    for key in range(1 << 15):
+        word = _word_of(key)
+        cands = [i for i, (_, mask, match, _) in enumerate(rows)
+                 if (word & mask & KEY_MASK) == (match & KEY_MASK)]
+        if len(cands) > 1 and cands not in groups:
+            groups.append(cands)
+        table.append(cands[0] + 1 if cands else 0)
+    return table, groups
+
+
+def _rom(name: str, width: int, data: list[int]) -> pyrtl.RomBlock:
+    addrwidth = max(1, (len(data) - 1).bit_length())
+    return pyrtl.RomBlock(bitwidth=width, addrwidth=addrwidth, romdata=data, name=name,
+                          asynchronous=True, pad_with_zeros=True)
+
+
 def build_decode(cfg: CoreConfig, insn: pyrtl.WireVector) -> DecodePorts:
-    """Decode a 32-bit instruction into control fields."""
+    """Decode a 32-bit instruction into control fields.
+
+    A ROM indexed by the key bits names the only row that can match; the row's full
+    mask/match then decides legality (so every undefined encoding is illegal)."""
     rows = decode_rows(cfg)
-    hits = [(insn & mask) == match for _, mask, match, _ in rows]
-    hit_vec = pyrtl.concat_list(hits)
-    nbits = max(1, (len(rows)).bit_length())
-    index_bits = []
-    for bit in range(nbits):
-        sel_mask = sum(1 << i for i in range(len(rows)) if (i + 1) >> bit & 1)
-        index_bits.append((hit_vec & sel_mask) != 0)
-    index = pyrtl.concat_list(index_bits)  # 0 = no row matched
-    rom = pyrtl.RomBlock(bitwidth=CONTROL_BITS, addrwidth=nbits,
-                         romdata=[0] + [r[3] for r in rows], name="decode_rom",
-                         asynchronous=True, pad_with_zeros=True)
-    ctl = rom[index]
+    table, groups = key_table(rows)
+    nbits = len(rows).bit_length()
+    key = pyrtl.concat_list([insn[lo:hi] for lo, hi in reversed(KEY_FIELDS)])
+    index = _rom("decode_key_rom", nbits, table)[key]
+    for group in groups:
+        for i in group[1:]:
+            _, mask, match, _ = rows[i]
+            index = pyrtl.select((insn & mask) == match, pyrtl.Const(i + 1, nbits), index)
+    mask_rom = _rom("decode_mask_rom", 32, [0] + [r[1] for r in rows])
+    match_rom = _rom("decode_match_rom", 32, [1] + [r[2] for r in rows])
+    exact = (insn & mask_rom[index]) == match_rom[index]
+    ctl_raw = _rom("decode_ctl_rom", CONTROL_BITS, [0] + [r[3] for r in rows])[index]
+    ctl = pyrtl.select(exact, ctl_raw, pyrtl.Const(0, CONTROL_BITS))  # illegal: no effects
     out, pos = {}, 0
     for name, width in FIELDS:
         w = pyrtl.WireVector(width, name=f"dec_{name}_sel" if name == "imm" else f"dec_{name}")
-        w <<= ctl[pos:pos + width]
+        field = ctl[pos:pos + width]
+        w <<= field
         out[name] = w
         pos += width
     imm = pyrtl.WireVector(64, name="dec_imm")
