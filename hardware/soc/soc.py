@@ -13,6 +13,7 @@ Inputs
 Outputs
 - ``halt`` (1), ``halt_code`` (64): the run is over; code 0 = pass (HTIF or finisher).
 - ``uart_tx_valid`` (1), ``uart_tx_data`` (8): one transmitted byte per pulse.
+- ``uart_rx_ready`` (1): the RX FIFO can take a byte this cycle.
 - ``rvfi_*``: the retirement record (see ``hardware/core/core.py`` ``Retire``).
 - ``core_pc`` (64), ``core_priv`` (2): for reports.
 """
@@ -138,6 +139,7 @@ def build_soc(cfg: SocConfig) -> None:
 
     # --- observability ---------------------------------------------------------------
     for name, wire in (("uart_tx_valid", uart.tx_valid), ("uart_tx_data", uart.tx_data),
+                       ("uart_rx_ready", uart.rx_ready),
                        ("core_pc", f.pc), ("core_priv", core.retire.priv)):
         o = pyrtl.Output(wire.bitwidth, name)
         o <<= wire
