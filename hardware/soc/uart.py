@@ -188,7 +188,7 @@ def build_uart(cfg: SocConfig, req: DeviceRequest, rx_valid: pyrtl.WireVector,
         irq=pyrtl.WireVector(1, name="uart_irq"),
         tx_valid=pyrtl.WireVector(1, name="uart_txd_valid"),
         tx_data=pyrtl.WireVector(8, name="uart_txd_data"),
-        rx_ready=pyrtl.WireVector(1, name="uart_rx_ready"),
+        rx_ready=pyrtl.WireVector(1, name="uart_rxq_ready"),
     )
     ports.irq <<= line_int | rx_int | thr_int
     ports.tx_valid <<= ~tx.empty
