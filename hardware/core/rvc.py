@@ -323,14 +323,61 @@ def _leaves(node: object) -> list[tuple[Src, ...]]:
     return _leaves(node[2]) + _leaves(node[3])
 
 
-def build_rvc_expander(insn: pyrtl.WireVector) -> RvcPorts:
-    """Expand the 16-bit ``insn`` (unpriv spec 16.8) to a 32-bit instruction."""
+def _eval_source(src: Src, word: int) -> int:
+    if src[0] == "b":
+        return word >> src[1] & 1
+    if src[0] == "z":
+        return int(all(not word >> k & 1 for k in src[1]))
+    return 1 if src == S1 else 0
+
+
+def _eval_pred(pred: tuple, word: int) -> bool:
+    if pred[0] == "b":
+        return bool(word >> pred[1] & 1)
+    lsb, width = _C_CMP_FIELDS[pred[1]]
+    return (word >> lsb) & ((1 << width) - 1) == pred[2]
+
+
+def expand_word(word: int) -> int:
+    """The same decision tree evaluated in Python: the 33-bit result (bit 32 =
+    illegal) of expanding the 16-bit ``word``; 0 for a 32-bit encoding (bits 1:0 = 3)."""
+    node = decision_tree()
+    while node[0] == "node":
+        _, pred, one, zero = node
+        node = one if _eval_pred(pred, word) else zero
+    if node == "illegal":
+        return 1 << 32
+    if node == "plain":
+        return 0
+    return sum(_eval_source(src, word) << k for k, src in enumerate(node[1]))
+
+
+@functools.cache
+def expansion_table() -> tuple[int, ...]:
+    """``expand_word`` of every 16-bit word: the contents of the expander ROM."""
+    return tuple(expand_word(w) for w in range(1 << 16))
+
+
+def build_rvc_expander(insn: pyrtl.WireVector, style: str = "rom") -> RvcPorts:
+    """Expand the 16-bit ``insn`` (unpriv spec 16.8) to a 32-bit instruction.
+
+    ``style="rom"`` (default) looks the expansion up in a 64K-entry ROM generated from
+    the decision tree: one net, the cheapest form for the simulators. ``style="logic"``
+    builds the decision tree as muxes over bit permutations (about 90 nets), the form
+    a synthesis flow wants; both compute ``expand_word``."""
     if insn.bitwidth != 16:
         raise pyrtl.PyrtlError(f"rvc expander: insn must be 16 bits, got {insn.bitwidth}")
-    tree = decision_tree()
-    b = _Builder(insn)
-    b.make_pool(_leaves(tree))
-    out = b.tree(tree)
+    if style == "rom":
+        rom = pyrtl.RomBlock(bitwidth=33, addrwidth=16, romdata=list(expansion_table()),
+                             name="rvc_rom", asynchronous=True)
+        out = rom[insn]
+    elif style == "logic":
+        tree = decision_tree()
+        b = _Builder(insn)
+        b.make_pool(_leaves(tree))
+        out = b.tree(tree)
+    else:
+        raise ValueError(f"rvc expander style must be 'rom' or 'logic', not '{style}'")
     return RvcPorts(insn32=out[0:32], illegal=out[32])
 
 

@@ -114,6 +114,30 @@ class _Emitter(pyrtl.CompiledSimulation):
             write(f"{{ const uint64_t t_ = {t}, f_ = {f}; "
                   f"{self._limb_name(dest, limb)} = {sel} ? t_ : f_; }}")
 
+    def _build_concat(self, write, op, op_param, args, dest):
+        """Concats of at most 64 bits, with runs of the same 1-bit wire (what
+        ``sign_extended`` builds) emitted as one replicated mask instead of one shift
+        per bit; wider concats use the stock emitter."""
+        if dest.bitwidth > 64:
+            return super()._build_concat(write, op, op_param, args, dest)
+        runs = []  # [wire, count], LSB first
+        for w in reversed(args):
+            if runs and w.bitwidth == 1 and runs[-1][0] is w:
+                runs[-1][1] += 1
+            else:
+                runs.append([w, 1])
+        terms, pos = [], 0
+        for w, count in runs:
+            name = self._limb_name(w, 0)
+            if count > 1:
+                piece = f"((0-({name}&1ULL))&{_mask(count):#x}ULL)"
+                width = count
+            else:
+                piece, width = name, w.bitwidth
+            terms.append(piece if pos == 0 else f"({piece}<<{pos})")
+            pos += width
+        write(f"{self._limb_name(dest, 0)} = {'|'.join(terms) or '0'};")
+
     def _build_mem_read(self, write, op, op_param, args, dest):
         """A read of a dense array at the address masked to the depth."""
         mem = op_param[1]

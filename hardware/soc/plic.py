@@ -49,22 +49,34 @@ class PlicPorts:
     seip: pyrtl.WireVector  # 1: context 1 (hart 0 S) has an interrupt above threshold
 
 
-def _best(eligible: list[pyrtl.WireVector], prios: list[pyrtl.WireVector]) -> tuple:
-    """Tournament over sources 1..N: (priority, id) of the highest-priority eligible
-    source, lowest id on ties; priority 0 and id 0 when none is eligible."""
-    nodes = [(pyrtl.select(e, p, pyrtl.Const(0, PRIORITY_BITS)), pyrtl.Const(i + 1, ID_BITS))
-             for i, (e, p) in enumerate(zip(eligible, prios))]
-    while len(nodes) > 1:
-        nxt = []
-        for k in range(0, len(nodes) - 1, 2):
-            (pa, ia), (pb, ib) = nodes[k], nodes[k + 1]
-            take_b = pb > pa
-            nxt.append((pyrtl.select(take_b, pb, pa), pyrtl.select(take_b, ib, ia)))
-        if len(nodes) % 2:
-            nxt.append(nodes[-1])
-        nodes = nxt
-    prio, ident = nodes[0]
-    return prio, pyrtl.select(prio == 0, pyrtl.Const(0, ID_BITS), ident)
+def _planes(prios: list[pyrtl.WireVector]) -> list[pyrtl.WireVector]:
+    """Priority bit-planes: plane b holds bit b of every source's priority (bit s =
+    source s), so the search below works on whole 32-bit words."""
+    return [pyrtl.concat_list([pyrtl.Const(0, 1)] + [p[b] for p in prios])
+            for b in range(PRIORITY_BITS)]
+
+
+def _lowest_id(onehot_ish: pyrtl.WireVector) -> pyrtl.WireVector:
+    """Id of the lowest set bit of a 32-bit vector."""
+    low = onehot_ish & (0 - onehot_ish)[0:32]
+    bits = [(low & sum(1 << s for s in range(32) if s >> j & 1)) != 0 for j in range(ID_BITS)]
+    return pyrtl.concat_list(bits)
+
+
+def _best(eligible: pyrtl.WireVector, planes: list[pyrtl.WireVector],
+          threshold: pyrtl.WireVector) -> pyrtl.WireVector:
+    """Id of the highest-priority eligible source above ``threshold`` (lowest id on
+    ties), or 0. Keeps, plane by plane from the top bit, the candidates whose bit is
+    set whenever some candidate has it: what is left has the maximum priority."""
+    cand, prio_bits = eligible, []
+    for plane in reversed(planes):
+        hit = cand & plane
+        has = hit != 0
+        cand = pyrtl.select(has, hit, cand)
+        prio_bits.append(has)
+    prio = pyrtl.concat_list(list(reversed(prio_bits)))
+    fire = (cand != 0) & (prio > threshold)
+    return pyrtl.select(fire, _lowest_id(cand), pyrtl.Const(0, ID_BITS))
 
 
 def _enable_regs(req: DeviceRequest, reg: Reg) -> list[pyrtl.Register]:
@@ -100,10 +112,9 @@ def build_plic(cfg: SocConfig, req: DeviceRequest, sources: pyrtl.WireVector) ->
     in_flight = pyrtl.Register(32, name="plic_in_flight_reg")
 
     best_ids, claimed, completed = [], pyrtl.Const(0, 32), pyrtl.Const(0, 32)
+    planes = _planes(prios)
     for ctx, name in enumerate(CONTEXTS):
-        eligible = [pending[s] & enables[ctx][s] & (prios[s - 1] > thresholds[ctx])
-                    for s in range(1, NUM_SOURCES + 1)]
-        _, best = _best(eligible, prios)
+        best = _best(pending & enables[ctx], planes, thresholds[ctx])
         best_id = pyrtl.WireVector(ID_BITS, name=f"plic_best_{name.lower()}")
         best_id <<= best
         best_ids.append(best_id)

@@ -9,7 +9,7 @@ import time
 import pyrtl
 import pytest
 
-from hardware.core.rvc import build_rvc_expander
+from hardware.core.rvc import build_rvc_expander, expansion_table
 from hardware.isa.zigasm import assemble, split_words
 
 
@@ -130,11 +130,11 @@ def reference(h: int) -> tuple[int, int] | None:
     return ILL  # c.fldsp / c.fsdsp: no F/D
 
 
-def _simulate(backend, words: list[int]) -> tuple[list[int], list[int]]:
+def _simulate(backend, words: list[int], style: str = "logic") -> tuple[list[int], list[int]]:
     """insn32 and illegal of the expander for each word, on one PyRTL backend."""
     pyrtl.reset_working_block()
     insn = pyrtl.Input(16, "insn")
-    ports = build_rvc_expander(insn)
+    ports = build_rvc_expander(insn, style)
     o32, oil = pyrtl.Output(32, "insn32"), pyrtl.Output(1, "illegal")
     o32 <<= ports.insn32
     oil <<= ports.illegal
@@ -163,10 +163,36 @@ def test_backends_agree(expander_outputs, backend):
     assert illegal == [expander_outputs[1][h] for h in sample]
 
 
-def test_net_count():
-    """The expander stays small (it is on the simulation hot path)."""
+def test_rom_table_equals_logic(expander_outputs):
+    """The ROM contents (the decision tree evaluated in Python) equal the logic form
+    for every halfword, so both forms match the reference above."""
+    table = expansion_table()
+    words, illegal = expander_outputs
+    compressed = [h for h in range(1 << 16) if h & 3 != 3]
+    assert [table[h] & 0xFFFFFFFF for h in compressed] == [words[h] for h in compressed]
+    assert [table[h] >> 32 for h in compressed] == [illegal[h] for h in compressed]
+
+
+@pytest.mark.parametrize("backend", [pyrtl.FastSimulation, pyrtl.CompiledSimulation])
+def test_rom_style_in_hardware(expander_outputs, backend):
+    """The ROM form, simulated, gives the logic form's outputs."""
+    sample = [h for h in range(0, 1 << 16, 7) if h & 3 != 3]
+    words, illegal = _simulate(backend, sample, style="rom")
+    assert words == [expander_outputs[0][h] for h in sample]
+    assert illegal == [expander_outputs[1][h] for h in sample]
+
+
+def test_unknown_style():
     pyrtl.reset_working_block()
-    build_rvc_expander(pyrtl.Input(16, "insn"))
+    with pytest.raises(ValueError, match="style"):
+        build_rvc_expander(pyrtl.Input(16, "insn"), "magic")
+    pyrtl.reset_working_block()
+
+
+def test_net_count():
+    """The logic form stays small (synthesis); the ROM form is a single read."""
+    pyrtl.reset_working_block()
+    build_rvc_expander(pyrtl.Input(16, "insn"), "logic")
     nets = len(pyrtl.working_block().logic)
     pyrtl.reset_working_block()
     assert nets <= 100
