@@ -4,14 +4,16 @@ import pytest
 
 from hardware.config import SocConfig
 from hardware.soc.finisher import OUTCOMES, build_finisher
-from soc_bench import DeviceBench
+from soc_bench import Benches, DeviceBench
 
 
-def bench() -> DeviceBench:
-    return DeviceBench(lambda req: build_finisher(SocConfig(), req))
+@pytest.fixture(scope="module")
+def bench():
+    """``bench()``: the finisher, from reset."""
+    return Benches(lambda: DeviceBench(lambda req: build_finisher(SocConfig(), req)))
 
 
-def test_idle_and_reads_zero():
+def test_idle_and_reads_zero(bench):
     b = bench()
     out = b.step()
     assert (out["halt"], out["status"], out["code"]) == (0, 0, 0)
@@ -24,7 +26,7 @@ def test_idle_and_reads_zero():
     (0xFFFF_3333, OUTCOMES["fail"][1], 0xFFFF),
     (0x7777, OUTCOMES["reset"][1], 0),
 ])
-def test_outcomes_from_the_cycle_of_the_store(value, status, code):
+def test_outcomes_from_the_cycle_of_the_store(bench, value, status, code):
     b = bench()
     out = b.write(0, value, 4)
     assert (out["halt"], out["status"], out["code"]) == (1, status, code)
@@ -32,7 +34,7 @@ def test_outcomes_from_the_cycle_of_the_store(value, status, code):
     assert (out["halt"], out["status"], out["code"]) == (1, status, code)
 
 
-def test_first_outcome_sticks():
+def test_first_outcome_sticks(bench):
     b = bench()
     b.write(0, 0x0007_3333, 4)
     out = b.write(0, 0x5555, 4)
@@ -40,7 +42,7 @@ def test_first_outcome_sticks():
 
 
 @pytest.mark.parametrize("how", ["other value", "byte store", "load", "unselected", "other lane"])
-def test_ignored_accesses(how):
+def test_ignored_accesses(bench, how):
     b = bench()
     if how == "other value":
         b.write(0, 0x1234, 4)
@@ -56,6 +58,6 @@ def test_ignored_accesses(how):
     assert b.step()["halt"] == 0
 
 
-def test_upper_word_of_lane_is_not_the_register():
+def test_upper_word_of_lane_is_not_the_register(bench):
     b = bench()
     assert b.write(4, 0x5555, 4)["halt"] == 0

@@ -7,7 +7,7 @@ import pytest
 
 from hardware.soc import regmap
 from hardware.soc.regmap import Field, Reg, RegmapError
-from soc_bench import DeviceBench
+from soc_bench import Benches, DeviceBench
 
 TOY = (
     Reg("a", 0x0, 8, reset=0x11),
@@ -37,17 +37,19 @@ def build_toy(req, mode):
     return ToyPorts(rdata, regmap.read_strobe(req, TOY[2]), w)
 
 
+@pytest.fixture(scope="module")
 def bench():
-    return DeviceBench(build_toy, {"mode": 1})
+    """``bench()``: the toy device, from reset."""
+    return Benches(lambda: DeviceBench(build_toy, {"mode": 1}))
 
 
-def test_reset_and_lane_layout():
+def test_reset_and_lane_layout(bench):
     b = bench()
     assert b.lane(0x0, commit=False) == 5 << 32 | 0x2222 << 16 | 0x11
     assert b.lane(0x40, commit=False) == 0  # write-only reads 0
 
 
-def test_byte_writes_merge_and_truncate():
+def test_byte_writes_merge_and_truncate(bench):
     b = bench()
     b.write(0x3, 0xAB, 1)
     assert b.read(0x2, 2) == 0xAB22
@@ -59,7 +61,7 @@ def test_byte_writes_merge_and_truncate():
     assert b.step()["w_value"] == 0x1234
 
 
-def test_condition_hides_register():
+def test_condition_hides_register(bench):
     b = bench()
     b.write(0x48, 0x77, 1, mode=0)
     assert b.read(0x48, 1, mode=1) == 0
@@ -68,7 +70,7 @@ def test_condition_hides_register():
     assert b.read(0x48, 1, mode=1) == 0x77
 
 
-def test_read_strobe_needs_every_byte():
+def test_read_strobe_needs_every_byte(bench):
     b = bench()
     assert b.step(sel=1, re=1, mask=0x10, offset=0)["strobe_c"] == 0
     assert b.step(sel=1, re=0, mask=0xF0, offset=0)["strobe_c"] == 0

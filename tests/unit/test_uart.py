@@ -1,12 +1,12 @@
 """Unit tests of the ns16550a UART (hardware/soc/uart.py)."""
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from hardware.config import SocConfig
 from hardware.soc.regmap import check_map, regmap_c_defines
 from hardware.soc.uart import UART_REGS, build_uart
-from soc_bench import DeviceBench
+from soc_bench import Benches, DeviceBench
 
 RBR = THR = DLL = 0
 IER = DLM = 1
@@ -15,10 +15,16 @@ LCR, MCR, LSR, MSR, SCR = 3, 4, 5, 6, 7
 DR, OE, THRE, TEMT = 0x01, 0x02, 0x20, 0x40
 
 
-def bench(depth: int = 16) -> DeviceBench:
+def make_bench(depth: int = 16) -> DeviceBench:
     cfg = SocConfig(uart_fifo_depth=depth)
     return DeviceBench(lambda req, rx_valid, rx_data: build_uart(cfg, req, rx_valid, rx_data),
                        {"rx_valid": 1, "rx_data": 8})
+
+
+@pytest.fixture(scope="module")
+def bench():
+    """``bench(depth=16)``: a UART with that FIFO depth, from reset."""
+    return Benches(make_bench)
 
 
 def rx(b: DeviceBench, data: bytes) -> list[int]:
@@ -28,7 +34,7 @@ def rx(b: DeviceBench, data: bytes) -> list[int]:
     return ready
 
 
-def test_reset_values():
+def test_reset_values(bench):
     b = bench()
     lane = b.lane(0, commit=False)
     assert list(lane.to_bytes(8, "little")) == [0, 0, 0x01, 0, 0x08, 0x60, 0xB0, 0]
@@ -44,7 +50,7 @@ def test_check_map_and_defines():
     assert "#define UART_THR 0x0u" in text
 
 
-def test_divisor_latch_and_scratch():
+def test_divisor_latch_and_scratch(bench):
     b = bench()
     b.write(IER, 0x05, 1)
     b.write(LCR, 0x83, 1)
@@ -62,7 +68,7 @@ def test_divisor_latch_and_scratch():
     assert b.read(IER, 1) == 0x0F
 
 
-def test_tx_one_byte_per_cycle():
+def test_tx_one_byte_per_cycle(bench):
     b = bench()
     b.write(THR, ord("h"), 1)
     out = b.step(sel=1, mask=1 << LSR, offset=0)
@@ -74,9 +80,8 @@ def test_tx_one_byte_per_cycle():
 
 
 @pytest.mark.parametrize("depth", [1, 16])
-@settings(max_examples=10, deadline=None)
 @given(data=st.binary(min_size=1, max_size=20), gaps=st.lists(st.integers(0, 2), max_size=20))
-def test_tx_order(depth, data, gaps):
+def test_tx_order(bench, depth, data, gaps):
     b = bench(depth)
     sent = []
     for i, d in enumerate(data):
@@ -94,7 +99,7 @@ def test_tx_order(depth, data, gaps):
     assert bytes(sent) == data
 
 
-def test_rx_fifo_full_and_overrun():
+def test_rx_fifo_full_and_overrun(bench):
     b = bench(4)
     b.write(FCR, 0x01, 1)
     ready = rx(b, b"abcde")
@@ -107,7 +112,7 @@ def test_rx_fifo_full_and_overrun():
     assert b.read(RBR, 1) == 0
 
 
-def test_rx_without_fifo_holds_one_byte():
+def test_rx_without_fifo_holds_one_byte(bench):
     b = bench(16)
     assert rx(b, b"xy") == [1, 0]
     assert b.read(LSR, 1) & (DR | OE) == DR | OE
@@ -115,7 +120,7 @@ def test_rx_without_fifo_holds_one_byte():
     assert b.read(LSR, 1) & DR == 0
 
 
-def test_rx_pop_needs_re_and_mask():
+def test_rx_pop_needs_re_and_mask(bench):
     b = bench()
     b.write(FCR, 0x01, 1)
     rx(b, b"pq")
@@ -128,7 +133,7 @@ def test_rx_pop_needs_re_and_mask():
     assert b.read(RBR, 1) == ord("p") and b.read(RBR, 1) == ord("q")
 
 
-def test_fcr_clears_fifos():
+def test_fcr_clears_fifos(bench):
     b = bench()
     b.write(FCR, 0x01, 1)
     rx(b, b"zz")
@@ -139,7 +144,7 @@ def test_fcr_clears_fifos():
     assert b.step()["tx_valid"] == 0
 
 
-def test_iir_priorities_and_thre_ack():
+def test_iir_priorities_and_thre_ack(bench):
     b = bench(2)
     b.write(FCR, 0x01, 1)
     assert b.read(IIR, 1) == 0xC1
@@ -164,7 +169,7 @@ def test_iir_priorities_and_thre_ack():
     assert b.step()["irq"] == 1
 
 
-def test_iir_without_fifo_and_ack_needs_commit():
+def test_iir_without_fifo_and_ack_needs_commit(bench):
     b = bench()
     b.write(IER, 0x02, 1)
     assert b.read(IIR, 1, commit=False) == 0x02
@@ -173,7 +178,7 @@ def test_iir_without_fifo_and_ack_needs_commit():
     assert b.read(IIR, 1) == 0x01
 
 
-def test_loopback():
+def test_loopback(bench):
     b = bench()
     b.write(FCR, 0x01, 1)
     b.write(MCR, 0x1B, 1)  # LOOP, OUT2, RTS, DTR
@@ -189,9 +194,8 @@ def test_loopback():
     assert b.read(MSR, 1) == 0xB0
 
 
-@settings(max_examples=15, deadline=None)
 @given(data=st.binary(min_size=1, max_size=24), reads=st.lists(st.booleans(), max_size=40))
-def test_rx_fifo_order_against_model(data, reads):
+def test_rx_fifo_order_against_model(bench, data, reads):
     b = bench(8)
     b.write(FCR, 0x01, 1)
     model, got, expected = [], [], []
