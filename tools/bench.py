@@ -135,9 +135,35 @@ def _word_map(chunks: list[tuple[int, bytes]]) -> dict[int, int]:
     return words
 
 
-def probe_stock(cfg: SocConfig, elf: str, kind: str, cycles: int) -> dict:
+#: RAM made live in the stock CompiledSimulation before timing it (the platform
+#: issue asks for the ratio "once >= 1 MiB of RAM is live"): words in the second MiB
+#: below the top of RAM, clear of the bench's data and of its stack.
+STOCK_LIVE_BYTES = 1 << 20
+
+
+def _make_live(sim, ram, cfg: SocConfig, live_bytes: int) -> int:
+    """Insert ``live_bytes`` of nonzero words into the stock simulator's RAM hash map
+    through its C ``insert`` (an initial image of that size would take minutes to
+    compile: the stock simulator writes one C statement per word)."""
+    import ctypes
+
+    if not live_bytes:
+        return 0
+    insert = sim._dll.insert
+    insert.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_uint64)]
+    insert.restype = None
+    table = ctypes.c_void_p.in_dll(sim._dll, sim.var_names[ram])
+    first = (cfg.ram_size - 2 * live_bytes) // 8
+    value = (ctypes.c_uint64 * 1)(0x5A5A_5A5A_5A5A_5A5A)
+    for index in range(first, first + live_bytes // 8):
+        insert(table, index, value)
+    return live_bytes
+
+
+def probe_stock(cfg: SocConfig, elf: str, kind: str, cycles: int, live_bytes: int = 0) -> dict:
     """Build a stock PyRTL simulator (``compiled`` or ``fast``) of the SoC with the
-    ELF and boot ROM as its memory_value_map, then time ``cycles`` cycles."""
+    ELF and boot ROM as its memory_value_map (and, for ``compiled``, ``live_bytes`` more
+    of RAM live in its hash map), then time ``cycles`` cycles."""
     import pyrtl
 
     from hardware.sim.elf import load_elf
@@ -159,6 +185,7 @@ def probe_stock(cfg: SocConfig, elf: str, kind: str, cycles: int) -> dict:
     if kind == "compiled":
         sim = pyrtl.CompiledSimulation(tracer=pyrtl.SimulationTrace([halt]),
                                        memory_value_map=mvm, block=block)
+        _make_live(sim, block.get_memblock_by_name(RAM_NAME), cfg, live_bytes)
     else:
         sim = pyrtl.FastSimulation(tracer=None, memory_value_map=mvm, block=block)
     build_s = time.perf_counter() - t0
@@ -187,7 +214,7 @@ def _probe_main(argv: list[str]) -> int:
                                 spec.get("cc"), spec.get("opt", "-O2"))
     else:
         kind = spec["kind"].removeprefix("stock-")
-        result = probe_stock(cfg, spec["elf"], kind, spec["cycles"])
+        result = probe_stock(cfg, spec["elf"], kind, spec["cycles"], spec.get("live_bytes", 0))
     print(json.dumps(result))
     return 0
 
@@ -268,7 +295,8 @@ def measure(cfg_name: str, quick: bool = False, reps: int = 3,
     for i in range(reps):
         log(f"stock CompiledSimulation {i + 1}/{reps}")
         stock_c.append(_run_probe({**base, "kind": "stock-compiled",
-                                   "cycles": STOCK_COMPILED_CYCLES[which]}))
+                                   "cycles": STOCK_COMPILED_CYCLES[which],
+                                   "live_bytes": 0 if quick else STOCK_LIVE_BYTES}))
     for i in range(reps):
         log(f"stock FastSimulation {i + 1}/{reps}")
         stock_f.append(_run_probe({**base, "kind": "stock-fast",
@@ -294,7 +322,8 @@ def measure(cfg_name: str, quick: bool = False, reps: int = 3,
                "cycles/s", cpu_rate, note="process CPU time; less sensitive to load"),
         Figure("stock_compiled_cycles_per_s", "pyrtl.CompiledSimulation: cycles/s",
                "cycles/s", stock_c_rate,
-               note=f"first {STOCK_COMPILED_CYCLES[which]:,} cycles; build "
+               note=f"first {STOCK_COMPILED_CYCLES[which]:,} cycles"
+                    f"{'' if quick else ', 1 MiB of RAM live'}; build "
                     f"{med(s['build_s'] for s in stock_c):.1f} s"),
         Figure("speedup_vs_stock_compiled", "compiled / pyrtl.CompiledSimulation", "x",
                [med(rate) / r for r in stock_c_rate]),
