@@ -124,7 +124,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="repetitions per figure (default: 3, minimum 1)")
     p.add_argument("--config", default="default", metavar="VARIANT",
                    help="SoC configuration variant (default: default)")
+    for module in _plugins():
+        module.add_parser(sub)
     return parser
+
+
+#: Modules that add their own subcommand: each has ``add_parser(subparsers)`` (the
+#: parser's ``func`` default is its handler, returning an exit status) and ``ERRORS``,
+#: the exception classes whose messages are one-line input errors.
+PLUGINS = ("tools.cosim",)
+
+
+def _plugins() -> list:
+    import importlib
+
+    return [importlib.import_module(name) for name in PLUGINS]
 
 
 # --------------------------------------------------------------------------- output
@@ -284,8 +298,9 @@ def _input_errors() -> tuple[type[BaseException], ...]:
     from tools.spike import SpikeError
     from tools.toolchain import ToolchainError
 
+    plugin_errors = tuple(e for m in _plugins() for e in getattr(m, "ERRORS", ()))
     return (CliError, ConfigError, ElfError, SimError, MachineError, BootromError, DtbError,
-            ToolchainError, SpikeError, BenchError, OSError, KeyError)
+            ToolchainError, SpikeError, BenchError, OSError, KeyError, *plugin_errors)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -293,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     debug = bool(os.environ.get(DEBUG_ENV))
     try:
         args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        handler = COMMANDS.get(args.command) or args.func
+        return handler(args)
     except KeyboardInterrupt:
         print("hvsim: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -123,10 +123,11 @@ IRQ_S = _mask(IRQ_FIELDS, "SSI", "STI", "SEI")
 #: while menvcfg.STCE is 0, handled in csr.py).
 MIP_WMASK = _mask(IRQ_FIELDS, "SSI", "STI", "SEI")
 
-#: medeleg: every synchronous exception but ecall-from-M and the misaligned fetch that
-#: cannot happen with C can be delegated (bits 18/19,
-#: software-check and hardware-error, are writable as in Spike although never raised).
-MEDELEG_WMASK = 0xCB3FE
+#: medeleg: every synchronous exception that can happen but ecall-from-M can be
+#: delegated: not the misaligned fetch (impossible with C) and, until the MMU lands, not
+#: the page faults (12, 13, 15), as Spike on a Bare-only hart; bits 18/19
+#: (software-check, hardware-error) are writable as in Spike although never raised.
+MEDELEG_WMASK = 0xC03FE
 
 COUNTEREN_FIELDS = (F("CY", 0, 1, "cycle"), F("TM", 1, 1, "time"), F("IR", 2, 1, "instret"))
 MENVCFG_FIELDS = (F("FIOM", 0, 1, "fence of I/O implies memory (read-only 0, as Spike)"),
