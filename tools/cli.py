@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
 #: Modules that add their own subcommand: each has ``add_parser(subparsers)`` (the
 #: parser's ``func`` default is its handler, returning an exit status) and ``ERRORS``,
 #: the exception classes whose messages are one-line input errors.
-PLUGINS = ("tools.cosim",)
+PLUGINS = ("tools.cosim", "tools.fuzz.campaign", "tools.mutate.run")
 
 
 def _plugins() -> list:

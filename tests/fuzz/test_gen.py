@@ -1,0 +1,211 @@
+"""The random program generator itself (tools/fuzz/gen.py; docs/fuzzing-cpu.md): table
+driven, every instruction valid, programs build and end, most generated instructions
+retire, coverage grows, failures shrink."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from hypothesis import HealthCheck, find, given, settings
+
+from hardware.config import DEFAULT, VARIANTS
+from hardware.isa.instructions import IMMEDIATES, INSTRUCTIONS, Instruction
+from hardware.sim.elf import load_elf
+from hardware.sim.machine import Machine
+from tools.fuzz import FuzzError
+from tools.fuzz.coverage import Coverage
+from tools.fuzz.gen import (BY_NAME, SYSTEM_CLASS, GenOptions, Program, RowTable, encode,
+                            imm_range, li_sequence, programs, random_program, row_class)
+
+XMASK = (1 << 64) - 1
+
+
+@pytest.fixture(scope="module")
+def machine():
+    return Machine(DEFAULT)
+
+
+def run(machine: Machine, program: Program) -> tuple:
+    records: list = []
+    machine.trace_to(records.extend)
+    try:
+        machine.load(program.image())
+        outcome = machine.run(3_000_000)
+    finally:
+        machine.trace_to(None)
+    return outcome, records
+
+
+# --------------------------------------------------------------------------- the table
+
+
+def test_every_row_has_a_class():
+    """The generator is driven by the table: every row of the configured core belongs to
+    a generator class, and each class can be picked."""
+    table = RowTable(DEFAULT)
+    rows = {r.name for rs in table.rows.values() for r in rs}
+    expected = {r.name for r in INSTRUCTIONS if r.ext != "H"}
+    assert rows == expected
+    assert "xret" in table.rows and "wfi" in table.rows
+
+
+def test_unknown_system_row_is_rejected():
+    """A new row whose format says nothing about it must get a class explicitly."""
+    row = Instruction("frobnicate", 0xFFFFFFFF, 0x12345073, "priv", "NONE", 32)
+    with pytest.raises(FuzzError, match="SYSTEM_CLASS"):
+        row_class(row)
+    assert set(SYSTEM_CLASS) <= set(BY_NAME)
+
+
+@pytest.mark.parametrize("layout", sorted(IMMEDIATES))
+def test_immediate_ranges_round_trip(layout):
+    """Every immediate in imm_range encodes and decodes back (edges included)."""
+    imm = IMMEDIATES[layout]
+    lo, hi, step = imm_range(imm)
+    rng = random.Random(layout)
+    for value in {lo, hi, 0, step, *(rng.randrange(lo, hi + 1, step) for _ in range(50))}:
+        assert imm.decode(imm.encode(value)) == value
+
+
+def test_encode_rejects_bad_operands():
+    with pytest.raises(ValueError):
+        encode(BY_NAME["add"], rd=32)
+    with pytest.raises(ValueError):
+        encode(BY_NAME["c.lw"], rdp=3, rs1p=8)
+
+
+def _li_value(seq) -> int:
+    """Evaluate an li sequence (addi/lui/addiw/slli on one register)."""
+    reg = 0
+    for name, kw in seq:
+        imm = kw["imm"]
+        if name == "addi":
+            reg = ((0 if kw["rs1"] == 0 else reg) + imm) & XMASK
+        elif name == "lui":
+            reg = imm & XMASK if imm >= 0 else (imm + (1 << 64)) & XMASK
+            reg = reg if reg < 1 << 31 else reg | (XMASK ^ 0xFFFFFFFF)
+        elif name == "addiw":
+            low = (reg + imm) & 0xFFFFFFFF
+            reg = low | (XMASK ^ 0xFFFFFFFF) if low >> 31 else low
+        elif name == "slli":
+            reg = (reg << imm) & XMASK
+    return reg
+
+
+def test_li_sequence_loads_every_value():
+    rng = random.Random(7)
+    values = [0, 1, -1, 2047, -2048, 2048, 0x7FFFF800, 0x7FFFFFFF, -(1 << 31), 1 << 31,
+              1 << 63, (1 << 63) - 1, 0xFFFF_FFFF] + [rng.getrandbits(64) for _ in range(300)]
+    for v in values:
+        seq = li_sequence(5, v)
+        assert len(seq) <= 8
+        assert _li_value(seq) == v & XMASK, hex(v)
+
+
+# --------------------------------------------------------------------------- programs
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(programs(DEFAULT, length=120))
+def test_generated_instructions_decode_as_their_rows(program):
+    """Every generated word decodes to the row it was built from (no reserved forms);
+    words meant to be illegal decode as nothing legal."""
+    program.check()
+    assert program.items_used == len(program.items)
+
+
+def test_programs_build_with_the_toolchain(tmp_path):
+    """Program.build (zig cc + the generated linker script) and the patched template
+    give the same memory image."""
+    program = random_program(11, length=60)
+    elf = program.build(tmp_path)
+    assert (tmp_path / "prog.S").read_text() == program.asm()
+    assert load_elf(elf, DEFAULT).segments == program.image().segments
+    patched = program.write_elf(tmp_path / "patched.elf")
+    assert load_elf(patched, DEFAULT).segments == program.image().segments
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_programs_end_on_every_variant(name):
+    """Generated programs end through tohost (exit code 0 without a signature)."""
+    cfg = VARIANTS[name]
+    m = Machine(cfg)
+    for seed in range(3):
+        outcome, _ = run(m, random_program(seed, cfg, length=150))
+        assert outcome.status == "pass", outcome.timeout_report()
+
+
+def test_retire_fraction_and_coverage_grow(machine):
+    """At least 95% of the generated instructions that execute retire; coverage of
+    rows x modes grows with more programs and reaches every row."""
+    cov = Coverage()
+    sizes = []
+    for seed in range(12):
+        program = random_program(100 + seed, length=300)
+        outcome, records = run(machine, program)
+        assert outcome.status == "pass"
+        cov.observe(records, program.body_range)
+        sizes.append(len([k for k, c in (cov.insn + cov.trapped).items() if c]))
+    assert cov.retire_fraction >= 0.95, cov.retire_fraction
+    assert sizes[0] < sizes[3] < sizes[-1]
+    universe = cov.universe(DEFAULT)
+    seen = {n for n, _ in cov.insn + cov.trapped}
+    assert set(universe["rows"]) <= seen, set(universe["rows"]) - seen
+    causes = {n for n, _ in cov.causes}
+    assert {"ILLEGAL_INSTRUCTION", "LOAD_ACCESS", "STORE_ACCESS", "USER_ECALL",
+            "SUPERVISOR_ECALL", "MACHINE_ECALL", "BREAKPOINT"} <= causes
+    assert ("MPRV", "0", "1", "csr") in cov.status and ("MPP", "M", "U", "mret") in cov.status
+
+
+def test_signature_depends_on_the_program(machine):
+    """With a signature the exit code hashes the final state: programs differ."""
+    codes = set()
+    for seed in range(4):
+        program = random_program(seed, length=80, options=GenOptions(signature=True))
+        outcome, _ = run(machine, program)
+        assert outcome.status == "fail"
+        codes.add(outcome.exit_code)
+    assert len(codes) == 4
+
+
+def test_program_json_round_trip():
+    program = random_program(5, VARIANTS["nopmp"], length=40)
+    again = Program.from_json(json.loads(json.dumps(program.to_json())))
+    assert again == program and again.cfg == program.cfg
+    assert again.body_bytes() == program.body_bytes()
+    with pytest.raises(FuzzError, match="bad program description"):
+        Program.from_json({"items": []})
+
+
+def test_bad_length_is_one_line_error():
+    with pytest.raises(FuzzError, match="length"):
+        programs(DEFAULT, length=10_000)
+    with pytest.raises(FuzzError, match="length"):
+        programs(DEFAULT, length=5, min_length=6)
+
+
+# --------------------------------------------------------------------------- shrinking
+
+
+def test_failures_shrink_to_short_programs():
+    """An injected failure (an AMO somewhere after an MRET) shrinks to a program far
+    shorter than the first one that failed."""
+    first: list[int] = []
+
+    def fails(program: Program) -> bool:
+        after_mret = False
+        for insn in program.insns:
+            after_mret = after_mret or insn.name == "mret"
+            if after_mret and insn.name.startswith("amo"):
+                if not first:
+                    first.append(len(program.items))
+                return True
+        return False
+
+    found = find(programs(DEFAULT, length=150, min_length=1), fails,
+                 settings=settings(max_examples=2000, database=None, deadline=None,
+                                   suppress_health_check=list(HealthCheck)))
+    assert first and len(found.items) < first[0]
+    assert len(found.items) <= 3, found.items
