@@ -8,28 +8,7 @@
 
 #define SRC UART0_IRQ
 
-/* Wait, at most 1M iterations, until (mip & mask) == want. */
-.macro WAIT_MIP mask, want
-    li t4, 1000000
-8886:
-    csrr t5, mip
-    li t6, \mask
-    and t5, t5, t6
-    li t6, \want
-    beq t5, t6, 8887f
-    addi t4, t4, -1
-    bnez t4, 8886b
-    j hv_fail
-8887:
-.endm
 
-/* Spin n iterations. */
-.macro SPIN n
-    li t4, \n
-8888:
-    addi t4, t4, -1
-    bnez t4, 8888b
-.endm
 
 TEST_BEGIN
     SET_MIRQ_HOOK m_hook

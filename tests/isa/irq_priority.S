@@ -7,20 +7,6 @@
 
 #define ALL_IRQS (MIP_MEIP|MIP_MSIP|MIP_MTIP|MIP_SEIP|MIP_SSIP|MIP_STIP)
 
-/* Wait, at most 1M iterations, until (mip & mask) == want. */
-.macro WAIT_MIP mask, want
-    li t4, 1000000
-8886:
-    csrr t5, mip
-    li t6, \mask
-    and t5, t5, t6
-    li t6, \want
-    beq t5, t6, 8887f
-    addi t4, t4, -1
-    bnez t4, 8886b
-    j hv_fail
-8887:
-.endm
 
 TEST_BEGIN
     SET_MIRQ_HOOK m_hook

@@ -380,5 +380,34 @@
     sb t6, 0(t5)
 .endm
 
+
+/* Wait, at most 1M iterations, until (csr & mask) == want; fail the test otherwise. */
+.macro WAIT_CSR csr, mask, want
+    li t4, 1000000
+8886:
+    csrr t5, \csr
+    li t6, \mask
+    and t5, t5, t6
+    li t6, \want
+    beq t5, t6, 8887f
+    addi t4, t4, -1
+    bnez t4, 8886b
+    j hv_fail
+8887:
+.endm
+
+/* Wait until (mip & mask) == want. */
+.macro WAIT_MIP mask, want
+    WAIT_CSR mip, \mask, \want
+.endm
+
+/* Spin n iterations. */
+.macro SPIN n
+    li t4, \n
+8888:
+    addi t4, t4, -1
+    bnez t4, 8888b
+.endm
+
 #endif /* __ASSEMBLER__ */
 #endif /* HVTEST_H */
