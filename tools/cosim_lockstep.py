@@ -172,7 +172,7 @@ class Lockstep:
         """Execute the next instruction with interrupts masked (or leave a WFI)."""
         spike = self.spike
         if self._in_wfi:
-            return self._wfi_exit_step()
+            return self._wfi_exit_step(rec)
         access = csr_access(rec.insn) if not rec.trap else None
         touches_mie = access is not None and access[0] in (MIE, SIE)
         real = 0 if touches_mie else spike.csr(MIE)
@@ -184,10 +184,11 @@ class Lockstep:
             spike.set_csr(MIE, real)
         return step
 
-    def _wfi_exit_step(self) -> SpikeStep:
+    def _wfi_exit_step(self, rec: Retired) -> SpikeStep:
         """Leave a WFI the model left without an interrupt: Spike needs a bit pending
         in ``mip & mie``; its timer is advanced to the compare value if that is all
-        it lacks."""
+        it lacks. Spike's ``mie`` is restored after the step unless the stepped
+        instruction (``rec``) itself writes ``mie``/``sie`` (restoring would undo it)."""
         spike = self.spike
         self._in_wfi = False
         self.applied["wfi"] += 1
@@ -196,9 +197,12 @@ class Lockstep:
             self._advance_timer(real)
         quiet = real & ~EXT_IRQS
         mie = quiet if spike.csr(MIP) & quiet else real
+        access = csr_access(rec.insn) if not rec.trap else None
+        touches_mie = access is not None and access[0] in (MIE, SIE)
         spike.set_csr(MIE, mie)
         step = spike.step()
-        spike.set_csr(MIE, real)
+        if not touches_mie:
+            spike.set_csr(MIE, real)
         if step.kind == "idle":
             self.note = "Spike found no interrupt pending in mip & mie to leave the WFI"
         return step

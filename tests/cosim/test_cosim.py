@@ -231,3 +231,13 @@ def test_cli_unwritable_report(tmp_path):
     with pytest.raises(CosimError) as exc:
         args.func(args)
     assert "not a writable folder" in _one_line(exc)
+
+
+def test_wfi_exit_keeps_a_following_sie_write(machine):
+    """Regression: leaving a WFI, the checker restored Spike's mie after the next
+    instruction and so undid that instruction's write of sie (fuzzer reproducer)."""
+    elf = build_test(HERE / "wfi_mie.S", DEFAULT)
+    result = cosim_elf(elf, DEFAULT, machine=machine)
+    assert result.divergence is None, result.divergence.report()
+    assert result.ok and result.exit_code == 0
+

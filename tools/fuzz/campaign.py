@@ -40,6 +40,8 @@ from tools.toolchain import BUILD_DIR
 
 #: Exit status when the campaign found failures (2 = bad input, as every hvsim command).
 EXIT_OK, EXIT_FAILURES = 0, 3
+#: Exceptions whose messages the CLI shows as one-line input errors.
+ERRORS = (FuzzError,)
 #: Items per program by default (about 1,000 generated instructions).
 DEFAULT_LENGTH = 400
 #: Records compared at most per program (a generated program of MAX_ITEMS items
