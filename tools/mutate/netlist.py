@@ -309,7 +309,7 @@ class Netlist:
         return found
 
 
-def _describe(nl: "Netlist", wire, depth: int, indent: str, out: list) -> None:
+def _describe(nl: Netlist, wire, depth: int, indent: str, out: list) -> None:
     net = nl.src.get(wire)
     where = nl.where.get(wire.name, "")
     if isinstance(wire, Const):
@@ -335,7 +335,7 @@ def _describe(nl: "Netlist", wire, depth: int, indent: str, out: list) -> None:
         args = args[n:]
 
 
-def explain(nl: "Netlist", mutant: Mutant, depth: int = 3) -> str:
+def explain(nl: Netlist, mutant: Mutant, depth: int = 3) -> str:
     """The mutated net's input cone (``depth`` levels), the replacement's, and the
     nets that read it, with source lines: the material for an equivalence argument."""
     wire = nl.block.wirevector_by_name[mutant.net]

@@ -448,6 +448,7 @@ def summarise(outcomes: list[Outcome], stages: tuple[str, ...]) -> dict:
         "median_time_to_kill_s": _median([o.kill_s for o in killed]),
         "median_time_to_kill_with_build_s": _median([o.kill_s + o.build_s for o in killed]),
         "median_build_s": _median([o.build_s for o in outcomes if o.build_s]),
+        "builds_from_cache": sum(o.build_s == 0 and o.status != "error" for o in outcomes),
         "survivors_with_timing_changes": [o.mutant["id"] for o in outcomes
                                           if o.status == "survived" and o.timing],
         "by_unit": units,
