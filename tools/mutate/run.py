@@ -694,6 +694,6 @@ def add_parser(subparsers) -> None:
     hw.set_defaults(func=cmd_mutate_hw)
 
 
-__all__ = ["KINDS", "MutateError", "MutantMachine", "Outcome", "Plan", "add_parser",
+__all__ = ["ERRORS", "KINDS", "MutateError", "MutantMachine", "Outcome", "Plan", "add_parser",
            "apply_arguments", "build_machine", "cmd_mutate_hw", "load_arguments",
            "make_plan", "run_all", "run_mutant", "summarise"]
