@@ -30,6 +30,7 @@ class CoreConfig:
 
     xlen: int = 64  # only RV64 is supported
     pmp_regions: int = 16  # number of PMP entries, 0..16 (priv spec 3.7)
+    tlb_entries: int = 16  # fully associative TLB entries, 1..64
     has_h: bool = False  # hypervisor extension; decodes as illegal until the MMU/H issue
     has_c: bool = True  # compressed instructions
     hartid: int = 0  # value of mhartid
@@ -43,6 +44,7 @@ class CoreConfig:
     def __post_init__(self) -> None:
         _check(self.xlen == 64, "xlen", "only 64 is supported")
         _check(0 <= self.pmp_regions <= 16, "pmp_regions", "must be 0..16")
+        _check(1 <= self.tlb_entries <= 64, "tlb_entries", "must be 1..64")
         _check(self.div_cycles == 65, "div_cycles", "the radix-2 divider takes 65 extra cycles")
         _check(0 <= self.amo_cycles <= 15, "amo_cycles", "must be 0..15")
         _check(0 <= self.trap_cycles <= 15, "trap_cycles", "must be 0..15")

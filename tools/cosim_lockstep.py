@@ -42,7 +42,7 @@ COMPARED = ("pc", "trap", "cause", "insn", "priv", "v", "rd", "rd_wdata", "mem_a
             "mem_rmask", "mem_wmask", "mem_wdata")
 MIE, MIP, SIP, SIE = (CSR_ADDR[n] for n in ("mie", "mip", "sip", "sie"))
 MENVCFG, MISA = CSR_ADDR["menvcfg"], CSR_ADDR["misa"]
-STIMECMP = CSR_ADDR["stimecmp"]
+STIMECMP, SATP = CSR_ADDR["stimecmp"], CSR_ADDR["satp"]
 #: CSRs whose value depends on cycle timing: reads take the model's value.
 COUNTER_CSRS = frozenset(CSR_ADDR.get(n, a) for n, a in
                          (("cycle", 0xC00), ("time", 0xC01), ("instret", 0xC02),
@@ -232,7 +232,7 @@ class Lockstep:
         if step.kind == "idle":
             self.note = self.note or "Spike is waiting in WFI and executed nothing"
             return Retired(step.pc, 0, 0, 0, step.priv, 0, 0, 0, 0, 0, 0, 0)
-        insn = self._insn(step.pc, rec)
+        insn = self._insn(step.pc, rec, step.priv)
         rd = self._written_reg(rec.rd, insn)
         rd_wdata = spike.reg(rd) if rd else 0
         addr = rmask = wmask = wdata = 0
@@ -250,11 +250,13 @@ class Lockstep:
                                       addr, rmask, wmask, wdata))
         return self._take_model_values(rec, out)
 
-    def _insn(self, pc: int, rec: Retired) -> int:
+    def _insn(self, pc: int, rec: Retired, priv: int) -> int:
         lo, hi = self._rom
         if lo <= pc < hi:
             self.applied["bootrom"] += 1
             return rec.insn
+        if priv != 3 and self.spike.csr(SATP) >> 63:
+            return self.spike.fetch_bits(pc, priv) or 0  # translated: not cached
         bits = self._bits.get(pc)
         if bits is None:
             bits = self.spike.fetch_bits(pc) or 0

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from hardware.config import SocConfig
+from hardware.mmu import sv39
 from hardware.isa.csrs import CSR_ADDR
 from hardware.soc.dtb import isa_string, write_dtb
 from hardware.soc.memory_map import RESET_VECTOR, region
@@ -58,6 +59,7 @@ SENTINEL_KEY = (0xFFFF << 4) | 7
 TRAP_KEYS = {"M": ((CSR_ADDR["mcause"] << 4) | KEY_CSR, (CSR_ADDR["mepc"] << 4) | KEY_CSR),
              "S": ((CSR_ADDR["scause"] << 4) | KEY_CSR, (CSR_ADDR["sepc"] << 4) | KEY_CSR)}
 #: The xcause CSR of each trap target.
+SATP = CSR_ADDR["satp"]
 CAUSE_CSR = {"M": CSR_ADDR["mcause"], "S": CSR_ADDR["scause"]}
 #: CSR writes a trap makes (deleted after it, so they cannot be mistaken for the next).
 TRAP_CSR_NAMES = ("mcause", "mepc", "mtval", "mstatus", "scause", "sepc", "stval",
@@ -330,16 +332,33 @@ class SpikeHart:
         """Write a CSR as software would (WARL rules apply)."""
         self.proc.put_csr(addr, value)
 
-    def fetch_bits(self, pc: int) -> int | None:
-        """The instruction bits at ``pc`` in RAM (16-bit ones zero-extended), or None
-        outside RAM."""
-        low = self._a2m(self._ptr, pc)
+    def read64(self, paddr: int) -> int | None:
+        """The dword at physical ``paddr`` in RAM (no side effects), or None."""
+        host = self._a2m(self._ptr, paddr)
+        return ctypes.c_uint64.from_address(host).value if host else None
+
+    def fetch_paddr(self, pc: int, priv: int) -> int | None:
+        """The physical address a fetch at ``pc`` in mode ``priv`` uses: Sv39 by the
+        current ``satp`` below M (hardware/mmu/sv39.py), else ``pc``; None if the walk
+        fails (``satp`` changed by the instruction itself)."""
+        satp = self.csr(SATP)
+        if priv == 3 or satp >> 60 != sv39.SATP_MODE_SV39:
+            return pc
+        leaf = sv39.walk(self.read64, satp & ((1 << 44) - 1), pc)
+        return leaf.paddr(pc) if isinstance(leaf, sv39.Leaf) else None
+
+    def fetch_bits(self, pc: int, priv: int = 3) -> int | None:
+        """The instruction bits at virtual ``pc`` fetched in mode ``priv`` (16-bit ones
+        zero-extended), or None outside RAM."""
+        paddr = self.fetch_paddr(pc, priv)
+        low = self._a2m(self._ptr, paddr) if paddr is not None else 0
         if not low:
             return None
         half = ctypes.c_uint16.from_address(low).value
         if half & 3 != 3:
             return half
-        high = self._a2m(self._ptr, pc + 2)
+        paddr_hi = self.fetch_paddr(pc + 2, priv) if (pc + 2) & 0xFFF == 0 else paddr + 2
+        high = self._a2m(self._ptr, paddr_hi) if paddr_hi is not None else 0
         return half | (ctypes.c_uint16.from_address(high).value << 16 if high else 0)
 
     # ---- devices

@@ -22,6 +22,8 @@ from hardware.core.muldiv import build_div, build_mul
 from hardware.core.pmp import build_pmp_lookup, decode_ranges, pmp_allows
 from hardware.core.rvc import build_rvc_expander
 from hardware.core.trap import Exc, build_trap
+from hardware.isa import csrs as T
+from hardware.mmu.mmu import MmuContext, MmuFlush, MmuRequest, build_mmu
 
 RESET_PC = 0x1000
 
@@ -30,9 +32,12 @@ RESET_PC = 0x1000
 class FetchPort:
     """Instruction fetch: the core drives ``pc``; the SoC answers in the same cycle."""
 
-    pc: pyrtl.WireVector  # 64-bit fetch address (out)
-    insn: pyrtl.WireVector  # 32 bits at pc, 16-bit aligned (in)
-    ok: pyrtl.WireVector  # pc is in executable memory (in)
+    pc: pyrtl.WireVector  # 64-bit physical address of the first parcel (out)
+    pc_hi: pyrtl.WireVector  # 64-bit physical address of the second parcel (out)
+    parcel: pyrtl.WireVector  # the 16 bits at pc (in)
+    parcel_hi: pyrtl.WireVector  # the 16 bits at pc_hi (in)
+    ok: pyrtl.WireVector  # pc is in fetchable memory (in)
+    ok_hi: pyrtl.WireVector  # pc_hi is in fetchable memory (in)
 
 
 @dataclass
@@ -84,8 +89,10 @@ def _named(width: int, name: str, value=None) -> pyrtl.WireVector:
 
 
 def _ports() -> tuple[FetchPort, DataPort]:
-    fetch = FetchPort(pc=_named(64, "fetch_pc"), insn=_named(32, "fetch_insn"),
-                      ok=_named(1, "fetch_ok"))
+    fetch = FetchPort(pc=_named(64, "fetch_pc"), pc_hi=_named(64, "fetch_pc_hi"),
+                      parcel=_named(16, "fetch_parcel"), parcel_hi=_named(16, "fetch_parcel_hi"),
+                      ok=_named(1, "fetch_ok"),
+                      ok_hi=_named(1, "fetch_ok_hi"))
     data = DataPort(addr=_named(64, "dmem_addr"), mask=_named(8, "dmem_mask"),
                     wdata=_named(64, "dmem_wdata"), we=_named(1, "dmem_we"),
                     re=_named(1, "dmem_re"), rdata=_named(64, "dmem_rdata"),
@@ -98,12 +105,12 @@ def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
     """Elaborate the core; the caller drives the ``in`` fields of the ports."""
     fetch, data = _ports()
     pc = pyrtl.Register(64, name="pc", reset_value=RESET_PC)
-    fetch.pc <<= pc
+    pc_hi = _named(64, "pc_hi", (pc + 2)[0:64])
 
     # --- fetch and decode ----------------------------------------------------------
-    raw = fetch.insn
-    is_c = _named(1, "insn_is_c", raw[0:2] != 3)
-    rvc = build_rvc_expander(raw[0:16])
+    raw = pyrtl.concat(fetch.parcel_hi, fetch.parcel)
+    is_c = _named(1, "insn_is_c", fetch.parcel[0:2] != 3)
+    rvc = build_rvc_expander(fetch.parcel)
     insn = _named(32, "insn", pyrtl.select(is_c, rvc.insn32, raw))
     dec = D.build_decode(cfg, insn)
     rd, rs1, rs2 = insn[7:12], insn[15:20], insn[20:25]
@@ -155,25 +162,50 @@ def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
     mstatus_mprv <<= ms["MPRV"]
     mstatus_mpp <<= ms["MPP"]
 
+    # --- MMU -------------------------------------------------------------------------------
+    hi_valid = _named(1, "fetch_hi_valid")
+    d_valid = _named(1, "mmu_data_valid")
+    irq_now = _named(1, "irq_now")
+    is_sfence = dec.sys == D.SYS_SFENCE
+    satp_touch = dec.csr & (insn[20:32] == T.CSR_ADDR["satp"])
+    flush = MmuFlush(valid=retire_w & (is_sfence | satp_touch), by_addr=is_sfence & (rs1 != 0),
+                     vaddr=r1, by_asid=is_sfence & (rs2 != 0), asid=r2[0:16])
+    mmu_ctx = MmuContext(satp=csr.satp, priv_fetch=priv, priv_data=eff_priv, sum=ms["SUM"],
+                         mxr=ms["MXR"])
+    pte_ok = _named(1, "pte_read_ok")
+    mmu = build_mmu(cfg, mmu_ctx, MmuRequest(pyrtl.Const(1, 1), pc, pyrtl.Const(0, 1)),
+                    MmuRequest(hi_valid, pc_hi, pyrtl.Const(0, 1)),
+                    MmuRequest(d_valid, addr, store_like), flush, data.rdata, pte_ok,
+                    commit, ~irq_now)
+    walking = mmu.pte.active
+    fetch.pc <<= mmu.fetch.paddr
+    fetch.pc_hi <<= mmu.fetch_hi.paddr
+    d_paddr = mmu.data.paddr
+
     # --- PMP ---------------------------------------------------------------------------
-    has_pmp = cfg.pmp_regions > 0
     # Fetch is checked per 16-bit parcel, as Spike fetches: a parcel never crosses a
-    # 4-byte granule, so one address per parcel suffices.
+    # 4-byte granule, so one address per parcel suffices. Page-table reads are checked
+    # as S-mode reads (priv spec 3.7.1).
+    has_pmp = cfg.pmp_regions > 0
     ranges = decode_ranges(csr.pmp)
-    pc_hi = (pc + 2)[0:64]
     x_only = (pyrtl.Const(0, 1), pyrtl.Const(0, 1), pyrtl.Const(1, 1))
-    fetch_lo_ok = pmp_allows(build_pmp_lookup(csr.pmp, ranges, pc), priv, *x_only,
+    fetch_lo_ok = pmp_allows(build_pmp_lookup(csr.pmp, ranges, fetch.pc), priv, *x_only,
                              has_pmp, "fetch_lo")
-    fetch_hi_ok = pmp_allows(build_pmp_lookup(csr.pmp, ranges, pc_hi), priv, *x_only,
+    fetch_hi_ok = pmp_allows(build_pmp_lookup(csr.pmp, ranges, fetch.pc_hi), priv, *x_only,
                              has_pmp, "fetch_hi")
-    d_look = build_pmp_lookup(csr.pmp, ranges, addr, lane.last)
-    data_pmp = pmp_allows(d_look, eff_priv, load_like, store_like, pyrtl.Const(0, 1),
+    last = pyrtl.select(walking, pyrtl.concat(mmu.pte.addr[3:64], pyrtl.Const(7, 3)),
+                        pyrtl.concat(d_paddr[12:64], lane.last[0:12]))
+    data.addr <<= pyrtl.select(walking, mmu.pte.addr, d_paddr)
+    d_look = build_pmp_lookup(csr.pmp, ranges, data.addr, last)
+    data_pmp = pmp_allows(d_look, pyrtl.select(walking, pyrtl.Const(1, 2), eff_priv),
+                          load_like | walking, store_like & ~walking, pyrtl.Const(0, 1),
                           has_pmp, "data")
+    pte_ok <<= data.amo_ok & data_pmp
 
     # --- SC / reservation ----------------------------------------------------------------
     resv_valid = pyrtl.Register(1, name="resv_valid")
     resv_addr = pyrtl.Register(64, name="resv_addr")
-    sc_ok = _named(1, "sc_success", resv_valid & (resv_addr == addr))
+    sc_ok = _named(1, "sc_success", resv_valid & (resv_addr == d_paddr))
 
     # --- exceptions in priority order (priv spec table 3.7) ---------------------------
     sys = dec.sys
@@ -181,23 +213,26 @@ def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
     sys_illegal = ((is_mret & (priv != 3))
                    | (is_sret & ((priv == 0) | ((priv == 1) & ms["TSR"])))
                    | (wfi & ((priv == 0) | ((priv == 1) & ms["TW"])))
-                   # No MMU yet: SFENCE.VMA is illegal in every mode, as on Spike
-                   # with mmu-type riscv,sbare.
-                   | (sys == D.SYS_SFENCE))
+                   | (is_sfence & ((priv == 0) | ((priv == 1) & ms["TVM"]))))
     c_illegal = rvc.illegal if cfg.has_c else pyrtl.Const(1, 1)
     illegal = (is_c & c_illegal) | ~dec.legal | csr.illegal | sys_illegal
     ill_tval = pyrtl.select(is_c, raw[0:16].zero_extended(64), raw.zero_extended(64))
-    ecall_cause = pyrtl.mux(priv, pyrtl.Const(8, 5), pyrtl.Const(9, 5), pyrtl.Const(10, 5),
-                            pyrtl.Const(11, 5))
     is_ecall = sys == D.SYS_ECALL
     mis_load = mem_op & lane.misaligned & (dec.ld | dec.lr)
     mis_store = mem_op & lane.misaligned & store_like
+    lo_bad = mmu.fetch.page_fault | mmu.fetch.access_fault | ~fetch.ok | ~fetch_lo_ok
+    hi_valid <<= ~is_c & ~lo_bad
+    hi_bad = hi_valid & (mmu.fetch_hi.page_fault | mmu.fetch_hi.access_fault | ~fetch.ok_hi
+                         | ~fetch_hi_ok)
+    d_valid <<= mem_op & ~lane.misaligned & ~lo_bad & ~hi_bad
     bus_ok = pyrtl.select(dec.amo, data.amo_ok,
                           pyrtl.select(store_like, data.write_ok, data.read_ok))
-    acc_fault = mem_op & ~(bus_ok & data_pmp)
+    acc_fault = mem_op & (mmu.data.access_fault | ~(bus_ok & data_pmp))
     excs = [
-        Exc(~fetch.ok | ~fetch_lo_ok, 1, pc),
-        Exc(~is_c & ~fetch_hi_ok, 1, pc_hi),
+        Exc(mmu.fetch.page_fault, 12, pc),
+        Exc(lo_bad, 1, pc),
+        Exc(hi_valid & mmu.fetch_hi.page_fault, 12, pc_hi),
+        Exc(hi_bad, 1, pc_hi),
         Exc(illegal, 2, ill_tval),
         Exc(sys == D.SYS_EBREAK, 3, pc),
         Exc(is_ecall & (priv == 0), 8, 0),
@@ -205,31 +240,38 @@ def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
         Exc(is_ecall & (priv == 3), 11, 0),
         Exc(mis_store, 6, addr),
         Exc(mis_load, 4, addr),
+        Exc(mem_op & mmu.data.page_fault & store_like, 15, addr),
+        Exc(mem_op & mmu.data.page_fault & ~store_like, 13, addr),
         Exc(acc_fault & store_like, 7, addr),
         Exc(acc_fault & ~store_like, 5, addr),
     ]
-    del ecall_cause
     in_wfi = pyrtl.Register(1, name="in_wfi")
     trap = build_trap(priv, ms, csr.mip, csr.mie, csr.mideleg, csr.medeleg, csr.mtvec,
-                      csr.stvec, excs, ~in_wfi)
+                      csr.stvec, excs, ~in_wfi, exc_allow=~mmu.stall)
+    irq_now <<= trap.is_irq
 
     # --- stalls and commit -------------------------------------------------------------
-    div = build_div(funct3, r1, r2, dec.word, start=dec.div & ~trap.take, clear=commit)
+    # While the MMU stalls the fetched word may be garbage: nothing it decodes to may
+    # start (the divider), count (AMO cycles) or wait (WFI).
+    ready = ~mmu.stall
+    div = build_div(funct3, r1, r2, dec.word, start=dec.div & ~trap.take & ready, clear=commit)
     irq_pending = (csr.mip & csr.mie) != 0
-    wfi_wait = wfi & ~irq_pending
+    wfi_wait = wfi & ~irq_pending & ready
     wait_cnt = pyrtl.Register(4, name="stall_count")
     need = pyrtl.select(trap.take, pyrtl.Const(cfg.trap_cycles, 4),
-                        pyrtl.select(dec.amo & ~dec.lr & ~dec.sc,
+                        pyrtl.select(dec.amo & ~dec.lr & ~dec.sc & ready,
                                      pyrtl.Const(cfg.amo_cycles, 4), pyrtl.Const(0, 4)))
-    hold = (~trap.take & ((dec.div & ~div.done) | wfi_wait)) | (wait_cnt < need)
+    hold = (~trap.take & ((dec.div & ~div.done) | wfi_wait | mmu.stall)) | (wait_cnt < need)
     commit <<= ~hold
     retire_w <<= commit & ~trap.take
     trap_take <<= commit & trap.take
     ev.to_s <<= trap.to_s
     ev.cause <<= trap.cause
     ev.tval <<= trap.tval
-    wait_cnt.next <<= pyrtl.select(hold, pyrtl.select(wait_cnt == 15, wait_cnt,
-                                                      (wait_cnt + 1)[0:4]), 0)
+    counting = hold & (trap.take | ready)
+    wait_cnt.next <<= pyrtl.select(counting, pyrtl.select(wait_cnt == 15, wait_cnt,
+                                                          (wait_cnt + 1)[0:4]),
+                                   pyrtl.select(hold, wait_cnt, 0))
     in_wfi.next <<= hold & ~trap.take & wfi_wait
 
     new_pc = pyrtl.select(trap.take, trap.vector,
@@ -246,14 +288,13 @@ def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
     amo_new = amo_compute(insn[27:32], loaded, r2, size == 2)
     st_val = pyrtl.select(dec.amo & ~dec.sc, amo_new, r2)
     store_ok = dec.st | (dec.amo & ~dec.lr & ~dec.sc) | (dec.sc & sc_ok)
-    data.addr <<= addr
     data.mask <<= lane.mask
     data.wdata <<= store_lane(st_val, addr)
     data.we <<= retire_w & store_ok
     data.re <<= retire_w & load_like
     resv_valid.next <<= pyrtl.select(retire_w & dec.lr, 1,
                                      pyrtl.select(retire_w & dec.sc, 0, resv_valid))
-    resv_addr.next <<= pyrtl.select(retire_w & dec.lr, addr, resv_addr)
+    resv_addr.next <<= pyrtl.select(retire_w & dec.lr, d_paddr, resv_addr)
 
     # --- write-back ----------------------------------------------------------------------
     mem_val = pyrtl.select(dec.sc, (~sc_ok).zero_extended(64), loaded)

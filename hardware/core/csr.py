@@ -75,6 +75,7 @@ class CsrPorts:
     mip: pyrtl.WireVector  # 12 bits, as read
     pmp: PmpState
     time: pyrtl.WireVector
+    satp: pyrtl.WireVector  # 64-bit satp value
 
 
 def _reg(name: str, width: int, reset: int) -> pyrtl.Register:
@@ -159,8 +160,6 @@ def _build_mstatus(f: _CsrFile) -> dict:
     mstatus = _place({**{spec[n].lsb: regs[n] for n in names}, **fixed})
     f.read["mstatus"] = mstatus
     f.read["sstatus"] = mstatus & T.SSTATUS_RMASK
-    for n in ("SUM", "MXR", "TVM"):  # read-only 0 fields the core still asks for
-        regs.setdefault(n, pyrtl.Const(0, 1))
     return regs
 
 
@@ -276,11 +275,27 @@ def _build_pmp(f: _CsrFile) -> PmpState:
     return PmpState(cfg=cfgs, addr=addrs)
 
 
+def _build_satp(f: _CsrFile) -> pyrtl.WireVector:
+    """satp (priv 4.1.11): MODE Bare or Sv39, 16-bit ASID, 44-bit PPN. A write of an
+    unimplemented MODE has no effect at all (WARL), as on Spike."""
+    sv39 = _reg("satp_sv39", 1, 0)
+    asid = _reg("satp_asid", 16, 0)
+    ppn = _reg("satp_ppn", 44, 0)
+    mode = f.wval[60:64]
+    wen = f.wen("satp") & ((mode == T.SATP_MODES["bare"]) | (mode == T.SATP_MODES["sv39"]))
+    sv39.next <<= pyrtl.select(wen, mode[3], sv39)
+    asid.next <<= pyrtl.select(wen, f.wval[44:60], asid)
+    ppn.next <<= pyrtl.select(wen, f.wval[0:44], ppn)
+    value = pyrtl.WireVector(64, name="csr_satp_value")
+    value <<= pyrtl.concat(sv39, pyrtl.Const(0, 3), asid, ppn)
+    f.read["satp"] = value
+    return value
+
+
 def _read_mux(f: _CsrFile) -> tuple[pyrtl.WireVector, pyrtl.WireVector]:
     """The read mux and existence check, from the table's addresses. A ROM maps the
     address to (distinct read value, exists); CSRs that read the same wire or the same
     constant share one mux input."""
-    f.read["satp"] = pyrtl.Const(0, 64)
     values: list[pyrtl.WireVector] = [pyrtl.Const(0, 64)]
     slot: dict[object, int] = {("const", 0): 0}
     rom_data = [0] * 4096
@@ -332,6 +347,7 @@ def build_csr_file(cfg: CoreConfig, req: CsrRequest, ev: TrapEvent, irq: IrqLine
     mip = _build_interrupts(f, plain)
     _build_counters(f, plain)
     pmp = _build_pmp(f)
+    satp = _build_satp(f)
     value, exists = _read_mux(f)
     rdata <<= value
     f.priv.next <<= next_priv
@@ -339,4 +355,5 @@ def build_csr_file(cfg: CoreConfig, req: CsrRequest, ev: TrapEvent, irq: IrqLine
         rdata=rdata, illegal=_access_illegal(f, exists, plain, mstatus), priv=f.priv,
         mstatus=mstatus, mtvec=f.read["mtvec"], stvec=f.read["stvec"],
         mepc=f.read["mepc"], sepc=f.read["sepc"], medeleg=plain["medeleg"],
-        mideleg=plain["mideleg"].zero_extended(12), mie=plain["mie"], mip=mip, pmp=pmp, time=irq.mtime)
+        mideleg=plain["mideleg"].zero_extended(12), mie=plain["mie"], mip=mip, pmp=pmp, time=irq.mtime,
+        satp=satp)

@@ -59,8 +59,10 @@ def build_interrupts(priv, mstatus, mip, mie, mideleg, allow) -> tuple:
 
 
 def build_trap(priv, mstatus, mip, mie, mideleg, medeleg, mtvec, stvec,
-               excs: list[Exc], irq_allow: pyrtl.WireVector) -> TrapDecision:
-    """Combine ``excs`` (highest priority first) with pending interrupts."""
+               excs: list[Exc], irq_allow: pyrtl.WireVector,
+               exc_allow: pyrtl.WireVector | None = None) -> TrapDecision:
+    """Combine ``excs`` (highest priority first) with pending interrupts. ``exc_allow``
+    low masks every exception (the instruction is not fetched/translated yet)."""
     exc_any = pyrtl.Const(0, 1)
     exc_cause = pyrtl.Const(0, 5)
     exc_tval = pyrtl.Const(0, 64)
@@ -68,6 +70,8 @@ def build_trap(priv, mstatus, mip, mie, mideleg, medeleg, mtvec, stvec,
         exc_any = exc_any | e.valid
         exc_cause = pyrtl.select(e.valid, pyrtl.Const(e.cause, 5), exc_cause)
         exc_tval = pyrtl.select(e.valid, pyrtl.as_wires(e.tval).zero_extended(64), exc_tval)
+    if exc_allow is not None:
+        exc_any = exc_any & exc_allow
     irq_take, irq_cause, irq_to_s = build_interrupts(priv, mstatus, mip, mie, mideleg, irq_allow)
 
     is_irq = irq_take

@@ -99,14 +99,12 @@ def _mask(fields: tuple[Field, ...], *names: str) -> int:
     return m
 
 
-#: SUM, MXR and TVM only mean something with paging; like Spike on a hart without
-#: virtual memory they read 0 until the MMU (Sv39) lands.
 MSTATUS_WMASK = _mask(MSTATUS_FIELDS, "SIE", "MIE", "SPIE", "MPIE", "SPP", "MPP", "FS",
-                      "MPRV", "TW", "TSR")
+                      "MPRV", "SUM", "MXR", "TVM", "TW", "TSR")
 MSTATUS_RESET = (2 << 32) | (2 << 34)
 SSTATUS_RMASK = _mask(MSTATUS_FIELDS, "SIE", "SPIE", "UBE", "SPP", "VS", "FS", "XS", "SUM",
                       "MXR", "UXL", "SD")
-SSTATUS_WMASK = _mask(MSTATUS_FIELDS, "SIE", "SPIE", "SPP", "FS")
+SSTATUS_WMASK = _mask(MSTATUS_FIELDS, "SIE", "SPIE", "SPP", "FS", "SUM", "MXR")
 
 #: Interrupt bits of mip/mie (priv spec 3.1.9).
 IRQ_FIELDS = (
@@ -124,16 +122,22 @@ IRQ_S = _mask(IRQ_FIELDS, "SSI", "STI", "SEI")
 MIP_WMASK = _mask(IRQ_FIELDS, "SSI", "STI", "SEI")
 
 #: medeleg: every synchronous exception that can happen but ecall-from-M can be
-#: delegated: not the misaligned fetch (impossible with C) and, until the MMU lands, not
-#: the page faults (12, 13, 15), as Spike on a Bare-only hart; bits 18/19
-#: (software-check, hardware-error) are writable as in Spike although never raised.
-MEDELEG_WMASK = 0xC03FE
+#: delegated (causes 1-9, the page faults 12, 13, 15); not the misaligned fetch
+#: (impossible with C). Bits 18/19 (software-check, hardware-error) are writable as in
+#: Spike although never raised.
+MEDELEG_WMASK = 0xCB3FE
 
 COUNTEREN_FIELDS = (F("CY", 0, 1, "cycle"), F("TM", 1, 1, "time"), F("IR", 2, 1, "instret"))
 MENVCFG_FIELDS = (F("FIOM", 0, 1, "fence of I/O implies memory (read-only 0, as Spike)"),
                   F("STCE", 63, 1, "Sstc: enables stimecmp and the S timer from it"))
 TVEC_FIELDS = (F("MODE", 0, 2, "0 direct, 1 vectored (bit 1 reads 0)"),
                F("BASE", 2, 62, "trap vector base, 4-byte aligned"))
+SATP_FIELDS = (F("PPN", 0, 44, "root page table page number"),
+               F("ASID", 44, 16, "address-space id (16 bits implemented)"),
+               F("MODE", 60, 4, "0 Bare, 8 Sv39; other values leave satp unchanged"))
+SATP_PPN_MASK, SATP_ASID_MASK, SATP_MODE_MASK = (f.mask for f in SATP_FIELDS)
+#: satp MODE values the hart implements (priv spec 4.1.11).
+SATP_MODES = {"bare": 0, "sv39": 8}
 PMPCFG_DOC = "eight 8-bit entries: R W X A(2) 0 0 L; W without R reads back 0"
 
 def misa_reset(core: CoreConfig) -> int:
@@ -191,8 +195,9 @@ def _core_csrs(core: CoreConfig) -> list[Csr]:
         Csr("stval", 0x143, "plain", 0, ALL, doc="S trap value"),
         Csr("sip", 0x144, "special", 0, 1 << 1, fields=IRQ_FIELDS, doc="view of mip under mideleg"),
         Csr("stimecmp", 0x14D, "special", 0, ALL, doc="Sstc S timer compare"),
-        Csr("satp", 0x180, "special", 0, 0,
-            doc="address translation: Bare only (writes of other modes ignored)"),
+        Csr("satp", 0x180, "special", 0, SATP_MODE_MASK | SATP_ASID_MASK | SATP_PPN_MASK,
+            fields=SATP_FIELDS,
+            doc="address translation: Bare or Sv39; a write of another MODE is ignored"),
         # --- unprivileged counters (Zicntr)
         Csr("cycle", 0xC00, "special", doc="read-only view of mcycle"),
         Csr("time", 0xC01, "special", doc="read-only view of CLINT mtime"),

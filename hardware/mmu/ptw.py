@@ -6,8 +6,7 @@ hypervisor extension (Sv39x4 for each VS-stage PTE address and for the final add
 like CVA6's S / G-intermediate / G-final states) can be added as a ``stage`` register
 without changing the per-level step.
 
-Status: the walker and the TLB (``tlb.py``) are built and property-tested against the
-reference walker in ``sv39.py``; they are not yet wired into the core (the MMU issue).
+The MMU (``mmu.py``) instantiates one walker for fetch and data translation.
 """
 
 from __future__ import annotations
@@ -33,10 +32,12 @@ class PtwPorts:
 
 
 def build_ptw(start: pyrtl.WireVector, vaddr: pyrtl.WireVector, root_ppn: pyrtl.WireVector,
-              pte: pyrtl.WireVector, pte_ok: pyrtl.WireVector) -> PtwPorts:
+              pte: pyrtl.WireVector, pte_ok: pyrtl.WireVector,
+              abort: pyrtl.WireVector | None = None) -> PtwPorts:
     """``start`` begins a walk of ``vaddr`` from ``root_ppn`` (held while busy); ``pte``
     is the 64-bit word at ``pte_addr`` this cycle and ``pte_ok`` says the read was
-    allowed (a mapped, PMP-permitted address)."""
+    allowed (a mapped, PMP-permitted address). ``abort`` drops a walk in progress (the
+    instruction it serves left the core, e.g. for an interrupt)."""
     busy = pyrtl.Register(1, name="ptw_busy")
     level = pyrtl.Register(2, name="ptw_level")
     base = pyrtl.Register(sv39.PPN_BITS, name="ptw_base")
@@ -62,7 +63,8 @@ def build_ptw(start: pyrtl.WireVector, vaddr: pyrtl.WireVector, root_ppn: pyrtl.
     acc_fault = ~noncanonical & ~pte_ok
     ends = active & (acc_fault | page_fault | is_leaf)
 
-    busy.next <<= active & ~ends
+    keep_going = active & ~ends if abort is None else active & ~ends & ~abort
+    busy.next <<= keep_going
     level.next <<= pyrtl.select(active & ~ends, (cur_level - 1)[0:2], level)
     base.next <<= pyrtl.select(active & ~ends, ppn, base)
 

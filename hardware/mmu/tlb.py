@@ -6,8 +6,8 @@ the entry named by a round-robin pointer; SFENCE.VMA invalidates by address and/
 ASID, never a global entry when an ASID is given. Entries hold the leaf PTE's flags so
 the permission step (U/SUM/MXR, A/D) is checked at use with the current mode.
 
-Status: tested in isolation (``tests/unit/test_tlb.py``); not yet wired into the core.
-The H extension adds VMID and V tags and G-stage permissions per entry.
+The MMU (``mmu.py``) looks it up twice per cycle: fetch, and data (or the second
+parcel of a fetch that crosses a page).
 """
 
 from __future__ import annotations
@@ -57,57 +57,71 @@ class TlbResult:
 
 @dataclass
 class _Entry:
+    """One entry. ``key`` is {vpn, asid}; ``mask`` has ones on the key bits a lookup
+    must match (the vpn bits the page size covers; the asid unless the page is global),
+    so a lookup is one xor-and-compare per entry."""
+
     valid: pyrtl.Register
-    vpn: pyrtl.Register
-    asid: pyrtl.Register
-    ppn: pyrtl.Register
-    level: pyrtl.Register
-    flags: pyrtl.Register
+    key: pyrtl.Register  # 43 bits: vpn (42:16), asid (15:0)
+    mask: pyrtl.Register  # 43 bits
+    data: pyrtl.Register  # 54 bits: ppn (53:10), level (9:8), flags (7:0)
 
 
-def _vpn_match(entry: _Entry, vpn: pyrtl.WireVector) -> pyrtl.WireVector:
-    """The vpn bits the entry's level covers are equal."""
-    hi = entry.vpn[18:27] == vpn[18:27]
-    mid = (entry.vpn[9:18] == vpn[9:18]) | (entry.level == 2)
-    lo = (entry.vpn[0:9] == vpn[0:9]) | (entry.level != 0)
-    return hi & mid & lo
+KEY_BITS = VPN_BITS + ASID_BITS
+DATA_BITS = PPN_BITS + 2 + 8
+
+
+def _fill_mask(fill: TlbFill) -> pyrtl.WireVector:
+    """The key mask of a new entry: level 1 ignores vpn[8:0], level 2 vpn[17:0]; a
+    global page ignores the asid."""
+    lo = pyrtl.select(fill.level == 0, pyrtl.Const(0x1FF, 9), pyrtl.Const(0, 9))
+    mid = pyrtl.select(fill.level == 2, pyrtl.Const(0, 9), pyrtl.Const(0x1FF, 9))
+    asid = pyrtl.select(fill.flags[5], pyrtl.Const(0, ASID_BITS),
+                        pyrtl.Const((1 << ASID_BITS) - 1, ASID_BITS))
+    return pyrtl.concat(pyrtl.Const(0x1FF, 9), mid, lo, asid)
+
+
+def _flush_kill(e: _Entry, flush: TlbFlush) -> pyrtl.WireVector:
+    """SFENCE.VMA (spec 4.2.1): by address, by ASID (never a global entry), or all."""
+    vpn_hit = ((e.key[ASID_BITS:] ^ flush.vpn) & e.mask[ASID_BITS:]) == 0
+    is_global = e.data[5]
+    asid_hit = (e.key[0:ASID_BITS] == flush.asid) & ~is_global
+    return flush.valid & (~flush.by_addr | vpn_hit) & (~flush.by_asid | asid_hit)
 
 
 def build_tlb(entries: int, lookups: list[tuple[pyrtl.WireVector, pyrtl.WireVector]],
               fill: TlbFill, flush: TlbFlush, name: str = "tlb") -> list[TlbResult]:
     """``lookups`` is a list of (vpn, asid); returns one result per lookup."""
     es = [_Entry(*(pyrtl.Register(w, name=f"{name}{i}_{f}") for f, w in
-                   (("valid", 1), ("vpn", VPN_BITS), ("asid", ASID_BITS), ("ppn", PPN_BITS),
-                    ("level", 2), ("flags", 8))))
+                   (("valid", 1), ("key", KEY_BITS), ("mask", KEY_BITS), ("data", DATA_BITS))))
           for i in range(entries)]
     ptr_bits = max(1, (entries - 1).bit_length())
     victim = pyrtl.Register(ptr_bits, name=f"{name}_victim")
-    victim.next <<= pyrtl.select(fill.valid, (victim + 1)[0:ptr_bits] if entries & (entries - 1) == 0
-                                 else pyrtl.select(victim == entries - 1, 0, (victim + 1)[0:ptr_bits]),
-                                 victim)
+    wrap = entries & (entries - 1) == 0
+    victim.next <<= pyrtl.select(fill.valid, (victim + 1)[0:ptr_bits] if wrap
+                                 else pyrtl.select(victim == entries - 1, 0,
+                                                   (victim + 1)[0:ptr_bits]), victim)
+    key = pyrtl.concat(fill.vpn, fill.asid)
+    mask = _fill_mask(fill)
+    data = pyrtl.concat(fill.ppn, fill.level, fill.flags)
     for i, e in enumerate(es):
         filled = fill.valid & (victim == i)
-        is_global = e.flags[5]
-        kill = flush.valid & (~flush.by_addr | _vpn_match(e, flush.vpn)) \
-            & (~flush.by_asid | ((e.asid == flush.asid) & ~is_global))
-        e.valid.next <<= pyrtl.select(filled, 1, e.valid & ~kill)
-        for field in ("vpn", "asid", "ppn", "level", "flags"):
-            reg = getattr(e, field)
-            reg.next <<= pyrtl.select(filled, getattr(fill, field), reg)
+        e.valid.next <<= pyrtl.select(filled, 1, e.valid & ~_flush_kill(e, flush))
+        e.key.next <<= pyrtl.select(filled, key, e.key)
+        e.mask.next <<= pyrtl.select(filled, mask, e.mask)
+        e.data.next <<= pyrtl.select(filled, data, e.data)
     return [_lookup(es, vpn, asid) for vpn, asid in lookups]
 
 
 def _lookup(es: list[_Entry], vpn: pyrtl.WireVector, asid: pyrtl.WireVector) -> TlbResult:
+    key = pyrtl.concat(vpn, asid)
     hit = pyrtl.Const(0, 1)
-    ppn = pyrtl.Const(0, PPN_BITS)
-    level = pyrtl.Const(0, 2)
-    flags = pyrtl.Const(0, 8)
+    data = pyrtl.Const(0, DATA_BITS)
     for e in reversed(es):  # the lowest-numbered matching entry wins
-        m = e.valid & _vpn_match(e, vpn) & (e.flags[5] | (e.asid == asid))
+        m = e.valid & (((key ^ e.key) & e.mask) == 0)
         hit = hit | m
-        ppn = pyrtl.select(m, e.ppn, ppn)
-        level = pyrtl.select(m, e.level, level)
-        flags = pyrtl.select(m, e.flags, flags)
+        data = pyrtl.select(m, e.data, data)
+    ppn, level, flags = data[10:54], data[8:10], data[0:8]
     page = pyrtl.mux(level, ppn, pyrtl.concat(ppn[9:44], vpn[0:9]),
                      pyrtl.concat(ppn[18:44], vpn[0:18]), default=ppn)
     return TlbResult(hit=hit, ppn=page, flags=flags)

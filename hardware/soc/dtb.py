@@ -98,6 +98,10 @@ def cells64(*values: int) -> tuple[int, ...]:
     return tuple(out)
 
 
+#: The hart translates with Sv39 (priv spec 4.4); Spike reads this to size satp.
+MMU_TYPE = "riscv,sv39"
+
+
 def isa_string(cfg: SocConfig) -> str:
     """The ``riscv,isa`` string of the hart, e.g. ``rv64imac_zicsr_zifencei_zicntr_sstc``."""
     letters = "".join(l for l, flag in ISA_LETTERS if flag is None or getattr(cfg.core, flag))
@@ -124,9 +128,7 @@ def _cpus(cfg: SocConfig) -> Node:
     cpu.prop("compatible", "riscv").prop("riscv,isa", isa_string(cfg))
     cpu.prop("riscv,isa-base", f"rv{cfg.core.xlen}i")
     cpu.prop("riscv,isa-extensions", isa_extensions(cfg))
-    # Bare only until the MMU lands; Spike then also makes satp Bare-only and
-    # SUM/MXR/TVM read-only zero, like the core.
-    cpu.prop("mmu-type", "riscv,sbare").prop("riscv,pmpregions", cfg.core.pmp_regions)
+    cpu.prop("mmu-type", MMU_TYPE).prop("riscv,pmpregions", cfg.core.pmp_regions)
     cpu.prop("clock-frequency", CORE_CLOCK_HZ)
     intc = cpu.child(Node("interrupt-controller"))
     intc.prop("#interrupt-cells", 1).prop("interrupt-controller", None)

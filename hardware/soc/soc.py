@@ -15,7 +15,7 @@ Outputs
 - ``uart_tx_valid`` (1), ``uart_tx_data`` (8): one transmitted byte per pulse.
 - ``uart_rx_ready`` (1): the RX FIFO can take a byte this cycle.
 - ``rvfi_*``: the retirement record (see ``hardware/core/core.py`` ``Retire``).
-- ``core_pc`` (64), ``core_priv`` (2): for reports.
+- ``core_pc`` (64, virtual), ``core_priv`` (2): for reports.
 """
 
 from __future__ import annotations
@@ -48,13 +48,16 @@ def _in_region(addr: pyrtl.WireVector, r: mm.Region) -> pyrtl.WireVector:
     return addr[bits:64] == (r.base >> bits)
 
 
-def _fetch_word(mem: pyrtl.MemBlock, pc: pyrtl.WireVector, bits: int) -> pyrtl.WireVector:
-    """The 32 bits at a 16-bit aligned ``pc`` inside a memory of 2**bits bytes."""
-    idx = pc[3:bits]
-    lo = mem[idx]
-    hi = mem[(idx + 1)[0:bits - 3]]
-    cat = pyrtl.concat(hi[0:16], lo)
-    return pyrtl.mux(pc[1:3], cat[0:32], cat[16:48], cat[32:64], cat[48:80])
+def _parcel(word: pyrtl.WireVector, addr: pyrtl.WireVector) -> pyrtl.WireVector:
+    """The 16-bit parcel of a 64-bit memory word at a 16-bit aligned ``addr``."""
+    return pyrtl.mux(addr[1:3], word[0:16], word[16:32], word[32:48], word[48:64])
+
+
+def _fetch_parcel(ram, rom, addr, ram_r, rom_r) -> tuple[pyrtl.WireVector, pyrtl.WireVector]:
+    """The parcel at physical ``addr`` from RAM or ROM, and whether it is fetchable."""
+    in_ram, in_rom = _in_region(addr, ram_r), _in_region(addr, rom_r)
+    word = pyrtl.select(in_ram, ram[addr[3:_log2(ram_r.size)]], rom[addr[3:_log2(rom_r.size)]])
+    return _parcel(word, addr), in_ram | in_rom
 
 
 def build_soc(cfg: SocConfig) -> None:
@@ -79,12 +82,13 @@ def build_soc(cfg: SocConfig) -> None:
                                          mtime=mtime))
     f, d = core.fetch, core.data
 
-    # --- instruction fetch: RAM or ROM ----------------------------------------------
-    in_ram_f = _in_region(f.pc, ram_r)
-    in_rom_f = _in_region(f.pc, rom_r)
-    f.insn <<= pyrtl.select(in_ram_f, _fetch_word(ram, f.pc, ram_bits),
-                            _fetch_word(rom, f.pc, rom_bits))
-    f.ok <<= in_ram_f | in_rom_f
+    # --- instruction fetch: two parcels (they may lie on different pages) -----------
+    lo, lo_ok = _fetch_parcel(ram, rom, f.pc, ram_r, rom_r)
+    hi, hi_ok = _fetch_parcel(ram, rom, f.pc_hi, ram_r, rom_r)
+    f.parcel <<= lo
+    f.parcel_hi <<= hi
+    f.ok <<= lo_ok
+    f.ok_hi <<= hi_ok
 
     # --- data: address decode --------------------------------------------------------
     sel = {name: _in_region(d.addr, r) for name, r in regions.items()}
@@ -140,7 +144,7 @@ def build_soc(cfg: SocConfig) -> None:
     # --- observability ---------------------------------------------------------------
     for name, wire in (("uart_tx_valid", uart.tx_valid), ("uart_tx_data", uart.tx_data),
                        ("uart_rx_ready", uart.rx_ready),
-                       ("core_pc", f.pc), ("core_priv", core.retire.priv)):
+                       ("core_pc", core.retire.pc), ("core_priv", core.retire.priv)):
         o = pyrtl.Output(wire.bitwidth, name)
         o <<= wire
     for field in RVFI_FIELDS:

@@ -28,9 +28,33 @@ MUST_FAIL_KINDS = range(1, 9)
 MUST_FAIL_CASE = 7
 
 
+#: Features a test can require with a ``requires: <feature>[, ...]`` line in its header
+#: comment, and the configuration flag each one needs.
+FEATURES = {"h": "has_h", "pmp": "pmp_regions"}
+
+
 def list_tests() -> list[Path]:
     """Every test source, sorted by name."""
     return sorted(ISA_DIR.glob("*.S"))
+
+
+def requirements(path: Path) -> frozenset[str]:
+    """The features named on the test's ``requires:`` line (none if it has no such line)."""
+    for line in Path(path).read_text().splitlines()[:40]:
+        _, sep, rest = line.partition("requires:")
+        if sep:
+            names = frozenset(n.strip() for n in rest.rstrip("*/ ").split(",") if n.strip())
+            unknown = names - FEATURES.keys()
+            if unknown:
+                raise ValueError(f"{path}: unknown feature(s) on the requires: line: "
+                                 f"{', '.join(sorted(unknown))}")
+            return names
+    return frozenset()
+
+
+def supports(cfg: SocConfig, path: Path) -> bool:
+    """True if ``cfg`` has every feature the test requires."""
+    return all(getattr(cfg.core, FEATURES[n]) for n in requirements(path))
 
 
 def build_dir(cfg: SocConfig) -> Path:

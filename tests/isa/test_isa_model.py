@@ -12,7 +12,7 @@ import pytest
 from hardware.config import DEFAULT, VARIANTS
 from hardware.sim.elf import load_elf
 from hardware.sim.machine import Machine
-from tests.isa.suite import MUST_FAIL, MUST_FAIL_CASE, build_test, list_tests
+from tests.isa.suite import MUST_FAIL, MUST_FAIL_CASE, build_test, list_tests, supports
 
 TESTS = list_tests()
 MAX_CYCLES = 5_000_000
@@ -44,6 +44,8 @@ def _run(machine: Machine, path, cfg, max_cycles=MAX_CYCLES, **kw):
 def test_isa_on_model(machines, name, path):
     """Every ISA test passes on the model in every named configuration."""
     cfg = VARIANTS[name]
+    if not supports(cfg, path):
+        pytest.skip(f"'{name}' lacks a feature {path.name} requires")
     out = _run(machines(name), path, cfg)
     assert out.status == "pass", f"{path.stem} on '{name}': {out.summary()}"
 

@@ -56,7 +56,7 @@ def test_cpu_node():
     assert dtb.u32s(cpu["reg"]) == (0,)
     assert dtb.strings(cpu["status"]) == ["okay"]
     assert dtb.strings(cpu["riscv,isa"]) == ["rv64imac_zicsr_zifencei_zicntr_sstc"]
-    assert dtb.strings(cpu["mmu-type"]) == ["riscv,sbare"]
+    assert dtb.strings(cpu["mmu-type"]) == ["riscv,sv39"]
     assert dtb.u32s(cpu["riscv,pmpregions"]) == (16,)
     intc = cpu["interrupt-controller"]
     assert "interrupt-controller" in intc and intc["interrupt-controller"] == b""
