@@ -203,7 +203,7 @@ class _Walker:
         pte, level = found
         access, mxr, hlvx = ("r", False, False) if implicit else \
             (self.access, self.mode.mxr, self.mode.hlvx)
-        if not (True and _rwx_ok(pte, access, mxr, hlvx) and _ad_ok(pte, access)):
+        if not (_bit(pte, "U") and _rwx_ok(pte, access, mxr, hlvx) and _ad_ok(pte, access)):
             raise fault
         if not implicit:
             self.g_level = level
