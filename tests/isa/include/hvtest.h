@@ -73,6 +73,51 @@
 #define CAUSE_SUPERVISOR_ECALL    9
 #define CAUSE_MACHINE_ECALL       11
 
+/* ---- Sv39 paging (priv 4.1.11 satp, 4.3.1 PTE format, 4.4 Sv39) ---- */
+#define CAUSE_FETCH_PAGE_FAULT 12
+#define CAUSE_LOAD_PAGE_FAULT  13
+#define CAUSE_STORE_PAGE_FAULT 15
+#define PTE_V   (1<<0)
+#define PTE_R   (1<<1)
+#define PTE_W   (1<<2)
+#define PTE_X   (1<<3)
+#define PTE_U   (1<<4)
+#define PTE_G   (1<<5)
+#define PTE_A   (1<<6)
+#define PTE_D   (1<<7)
+#define PTE_RSW (3<<8)
+#define PTE_RWX (PTE_R|PTE_W|PTE_X)
+#define PTE_AD  (PTE_A|PTE_D)
+/* A valid, accessed, dirty leaf with R, W and X: the usual test mapping. */
+#define PTE_LEAF (PTE_V|PTE_RWX|PTE_AD)
+#define SATP_MODE_SHIFT 60
+#define SATP_ASID_SHIFT 44
+#define SATP_MODE_BARE  0
+#define SATP_MODE_SV39  8
+#define SATP_SV39       (SATP_MODE_SV39<<SATP_MODE_SHIFT)
+#define PAGE_SIZE 0x1000
+#define MEGAPAGE  0x200000
+#define GIGAPAGE  0x40000000
+/* The Sv39 VPN fields of virtual address a: its table indices at levels 2, 1 and 0. */
+#define VPN2(a) (((a)>>30)&511)
+#define VPN1(a) (((a)>>21)&511)
+#define VPN0(a) (((a)>>12)&511)
+/*
+ * The standard map of VM_STD_MAP: RAM is identity-mapped by a gigapage for S (U = 0), and
+ * aliased with U = 1 at VA_UALIAS, where U-mode code runs (GOTO_UA, ECALL_TO_M_PHYS).
+ */
+#if (RAM_BASE & 0x3fffffff) != 0
+#error "VM_STD_MAP needs RAM_BASE aligned to a gigapage"
+#endif
+#define VA_UALIAS   0x40000000
+#define UALIAS_OFF  (VA_UALIAS-RAM_BASE)
+/*
+ * The 4 KiB test window of VM_TEST_WINDOW: root entry VPN2(VA_TEST) -> l1, l1 entry
+ * VPN1(VA_TEST) -> l0, and l0 entry i maps VA_PAGE(i). The indices differ at every level.
+ */
+#define VA_TEST     0xC0A00000
+#define VA_PAGE(i)  (VA_TEST+(i)*PAGE_SIZE)
+
 /* ---- counters (Zicntr, priv 3.1.11-3.1.13) ---- */
 #define COUNTER_CY (1<<0)
 #define COUNTER_TM (1<<1)
@@ -158,6 +203,14 @@
 #define TEST_TRAP_TVAL(n, cause, tvalreg, ...) \
     li gp, n; EXPECT_TRAP cause, 8881f, 8882f; EXPECT_TVAL tvalreg; \
     8881: __VA_ARGS__; 8882: CHECK_TRAP_TAKEN
+
+/*
+ * Case n: a jump to the address in register reg must raise the fetch exception cause with
+ * xepc = xtval = reg; execution goes on after the jump (ra is clobbered).
+ */
+#define TEST_FETCH_FAULT(n, cause, reg) \
+    li gp, n; EXPECT_TRAP cause, 8882f, 8882f; EXPECT_EPC reg; EXPECT_TVAL reg; \
+    jalr reg; 8882: CHECK_TRAP_TAKEN
 
 /*
  * Case n: the 32-bit instruction must raise illegal instruction with xtval = its
@@ -407,6 +460,117 @@
 8888:
     addi t4, t4, -1
     bnez t4, 8888b
+.endm
+
+/* ---- Sv39 page tables (priv 4.3.1, 4.4.1); all clobber t5 and t6 ---- */
+
+/* Entry idx of the page table at label table := a PTE to the physical address in register
+   pa (4 KiB aligned) with the constant flags. */
+.macro PTE_SET table, idx, pa, flags
+    srli t6, \pa, 2
+    li t5, \flags
+    or t6, t6, t5
+    la t5, \table + 8*(\idx)
+    sd t6, 0(t5)
+.endm
+
+/* Entry idx of table := a leaf to the page at label target with flags. */
+.macro PTE_LEAF_TO table, idx, target, flags
+    la t6, \target
+    PTE_SET \table, \idx, t6, \flags
+.endm
+
+/* Entry idx of table := a pointer (V only) to the next-level table at label next. */
+.macro PTE_NEXT table, idx, next
+    la t6, \next
+    PTE_SET \table, \idx, t6, PTE_V
+.endm
+
+/* Entry idx of table := the raw 64-bit value. */
+.macro PTE_RAW table, idx, value
+    li t6, \value
+    la t5, \table + 8*(\idx)
+    sd t6, 0(t5)
+.endm
+
+/* Load (store) into reg entry idx of table. */
+.macro PTE_GET reg, table, idx
+    la \reg, \table + 8*(\idx)
+    ld \reg, 0(\reg)
+.endm
+
+/* satp := Sv39 with root table at label root and the asid, then a full SFENCE.VMA. */
+.macro SATP_SV39_SET root, asid=0
+    la t6, \root
+    srli t6, t6, 12
+    li t5, SATP_SV39 | ((\asid) << SATP_ASID_SHIFT)
+    or t6, t6, t5
+    csrw satp, t6
+    sfence.vma
+.endm
+
+/* The standard map in root: RAM's gigapage identity-mapped for S (RWX, A, D) and aliased
+   for U at VA_UALIAS. */
+.macro VM_STD_MAP root
+    li t6, RAM_BASE
+    PTE_SET \root, VPN2(RAM_BASE), t6, PTE_LEAF
+    li t6, RAM_BASE
+    PTE_SET \root, VPN2(VA_UALIAS), t6, PTE_LEAF|PTE_U
+.endm
+
+/* Link the test window: root -> l1 -> l0 (see VA_TEST). */
+.macro VM_TEST_WINDOW root, l1, l0
+    PTE_NEXT \root, VPN2(VA_TEST), \l1
+    PTE_NEXT \l1, VPN1(VA_TEST), \l0
+.endm
+
+/* A 4 KiB-aligned data page at label name: dword 0 = marker, the last dword = ~marker,
+   the rest zero. */
+.macro DATA_PAGE name, marker
+    .balign PAGE_SIZE
+\name: .dword \marker
+    .zero PAGE_SIZE-16
+    .dword ~(\marker)
+.endm
+
+/* A zeroed, 4 KiB-aligned page table at label name. */
+.macro PAGE_TABLE name
+    .balign PAGE_SIZE
+\name: .zero PAGE_SIZE
+.endm
+
+/* From M (S): continue at the U alias of label in U-mode. */
+.macro GOTO_UA label
+    li t6, MSTATUS_MPP
+    csrc mstatus, t6
+    la t6, \label
+    li t5, UALIAS_OFF
+    add t6, t6, t5
+    csrw mepc, t6
+    mret
+.endm
+.macro GOTO_UA_FROM_S label
+    li t6, MSTATUS_SPP
+    csrc sstatus, t6
+    la t6, \label
+    li t5, UALIAS_OFF
+    add t6, t6, t5
+    csrw sepc, t6
+    sret
+.endm
+
+/* From code running at a virtual alias (U at VA_UALIAS): ecall with cause to M-mode,
+   which continues after the ecall at the physical address. */
+.macro ECALL_TO_M_PHYS cause
+    EXPECT_CAUSE \cause, F_RESUME_M
+    ld t6, 8889f
+    la t5, hv_exp
+    sd t6, EXP_RESUME(t5)
+    ecall
+    j 8890f
+    .balign 8
+8889: .dword 8890f
+8890:
 .endm
 
 #endif /* __ASSEMBLER__ */
