@@ -1,10 +1,28 @@
-"""The CSR file (RISC-V privileged spec 1.12 ch. 2, 3.1, 3.7, 4.1; Zicsr; Zicntr; Sstc).
+"""The CSR file (RISC-V privileged spec 1.12 ch. 2, 3.1, 3.7, 4.1; Zicsr; Zicntr; Sstc;
+Hypervisor Extension chapter 8.2 and 8.4 when ``CoreConfig.has_h``).
 
 Generated from the one CSR table (``hardware/isa/csrs.py``): the read mux, the
 existence check and the ``plain`` registers with their WARL masks come from its rows;
-the ``special`` rows (mstatus/sstatus, mip/mie views, counters, PMP, stimecmp) are
-written here. Trap entry and xRET updates arrive from the trap unit and take
-precedence over CSR instruction writes.
+the ``special`` rows (mstatus/sstatus, mip/mie views, counters, PMP, stimecmp, and with
+H hip/hie/hvip/vsip/vsie, henvcfg, hgatp, vsatp, vsstatus, vstimecmp) are written here.
+Trap entry and xRET updates arrive from the trap unit and take precedence over CSR
+instruction writes.
+
+With H, the H and VS CSRs are implemented as seen from M and HS (V = 0): storage, WARL
+rules, the mip/mie aliases (bits 2, 6, 10, 12), the VS timer (``mtime + htimedelta >=
+vstimecmp`` sets mip.VSTIP while henvcfg.STCE) and the HS access rules (HS CSRs at
+address level 2 are open to HS; hgatp traps in HS under mstatus.TVM). ``CsrPorts.h``
+exports their wires. Not built here yet (the trap unit and the core own them):
+- the V bit, and the substitution of the S CSRs by the VS CSRs when V = 1 (a V = 1
+  write of satp with an unsupported MODE must leave vsatp unchanged, Spike's rule,
+  unlike a direct vsatp write that keeps only MODE);
+- trap entry into HS/VS and xRET with V: mstatus.MPV/GVA, hstatus.SPV/SPVP/GVA,
+  vsstatus SIE/SPIE/SPP, vsepc/vscause/vstval, htval/htinst, mtval2/mtinst are written
+  only by CSR instructions until ``TrapEvent`` carries them;
+- the virtual-instruction exception (VS/VU access to HS CSRs, hcounteren, VTVM/VTW/VTSR)
+  and ``time`` read as ``time + htimedelta`` in VS/VU;
+- interrupt routing: on an H core ``CsrPorts.mip``/``mideleg`` carry the VS bits, so
+  the trap unit must keep hideleg-delegated VS interrupts out of HS and order them.
 """
 
 from __future__ import annotations
@@ -76,6 +94,10 @@ class CsrPorts:
     pmp: PmpState
     time: pyrtl.WireVector
     satp: pyrtl.WireVector  # 64-bit satp value
+    # H only (None without H): CSR name -> 64-bit read value for every H row, plus
+    # "hstatus_f" / "vsstatus_f" (field name -> register), "henvcfg_stce" (effective
+    # STCE), "vs_timer" (mtime + htimedelta >= vstimecmp).
+    h: dict | None = None
 
 
 def _reg(name: str, width: int, reset: int) -> pyrtl.Register:
@@ -122,7 +144,8 @@ def _build_mstatus(f: _CsrFile) -> dict:
     """mstatus and its sstatus view (priv 3.1.6, 4.1.1), with trap/xRET updates."""
     ev, priv = f.ev, f.priv
     spec = {fl.name: fl for fl in T.MSTATUS_FIELDS}
-    names = [fl.name for fl in T.MSTATUS_FIELDS if fl.mask & T.MSTATUS_WMASK]
+    wmask = T.mstatus_wmask(f.cfg)
+    names = [fl.name for fl in T.MSTATUS_FIELDS if fl.mask & wmask]
     regs = {n: _reg(f"mstatus_{n.lower()}", spec[n].width, 0) for n in names}
     w_m, w_s = f.wen("mstatus"), f.wen("sstatus")
     wv = f.wval
@@ -164,26 +187,32 @@ def _build_mstatus(f: _CsrFile) -> dict:
 
 
 def _make_plain(f: _CsrFile) -> dict[str, pyrtl.Register]:
-    """Every ``plain`` row: a register of just its writable bits (next set later)."""
+    """Every ``plain`` row: a register of just its writable bits (next set later); the
+    bits of ``reset`` outside ``wmask`` read as constants."""
     out = {}
     for row in f.rows:
         if row.kind == "plain":
-            reg = _reg(row.name, row.wmask.bit_length(), row.reset)
+            reg = _reg(row.name, row.wmask.bit_length(), row.reset & row.wmask)
             out[row.name] = reg
-            f.read[row.name] = reg.zero_extended(64)
+            value = reg.zero_extended(64)
+            fixed = row.reset & ~row.wmask
+            f.read[row.name] = value | pyrtl.Const(fixed, 64) if fixed else value
     return out
 
 
 def _drive_plain(f: _CsrFile, regs: dict, extra: dict) -> None:
     """Next values of the plain registers: CSR writes with the row's WARL rule, then
-    trap-entry updates and the ``extra`` {name: (cond, value)} writes through views."""
+    trap-entry updates and the ``extra`` {name: [(cond, value), ...]} writes through
+    views."""
     ev = f.ev
     trap_m, trap_s = ev.take & ~ev.to_s, ev.take & ev.to_s
     trap_updates = {
         "mepc": (trap_m, ev.epc), "mcause": (trap_m, ev.cause), "mtval": (trap_m, ev.tval),
         "sepc": (trap_s, ev.epc), "scause": (trap_s, ev.cause), "stval": (trap_s, ev.tval),
     }
-    trap_updates.update(extra)
+    updates = {name: [upd] for name, upd in trap_updates.items()}
+    for name, more in extra.items():
+        updates.setdefault(name, []).extend(more)
     for row in f.rows:
         if row.kind != "plain":
             continue
@@ -195,14 +224,14 @@ def _drive_plain(f: _CsrFile, regs: dict, extra: dict) -> None:
         elif row.legalize == "tvec":
             new = pyrtl.concat(new[2:width], pyrtl.Const(0, 1), new[0])
         nxt = pyrtl.select(f.wen(row.name), new, reg)
-        if row.name in trap_updates:
-            cond, val = trap_updates[row.name]
+        for cond, val in updates.get(row.name, ()):
             nxt = pyrtl.select(cond, pyrtl.as_wires(val)[0:width], nxt)
         reg.next <<= nxt
 
 
-def _build_interrupts(f: _CsrFile, plain: dict) -> pyrtl.WireVector:
-    """mip/sip (priv 3.1.9, 4.1.3) with Sstc's STIP, and the sie view of mie."""
+def _build_interrupts(f: _CsrFile, plain: dict, h_bits: dict) -> pyrtl.WireVector:
+    """mip/sip (priv 3.1.9, 4.1.3) with Sstc's STIP, and the sie view of mie. ``h_bits``
+    gives mip's VS bits {bit: wire} on an H core."""
     irq, mideleg, mie = f.irq, plain["mideleg"], plain["mie"]
     ssip = _reg("mip_ssip", 1, 0)
     stip = _reg("mip_stip", 1, 0)
@@ -218,7 +247,7 @@ def _build_interrupts(f: _CsrFile, plain: dict) -> pyrtl.WireVector:
     stimecmp.next <<= pyrtl.select(f.wen("stimecmp"), wv, stimecmp)
     mip = pyrtl.WireVector(12, name="csr_mip_value")
     mip <<= _place({1: ssip, 3: irq.msip, 5: pyrtl.select(stce, stimer, stip), 7: irq.mtip,
-                    9: seip | irq.seip, 11: irq.meip}, 12)
+                    9: seip | irq.seip, 11: irq.meip, **h_bits}, 12)
     f.read["mip"] = mip.zero_extended(64)
     f.read["sip"] = (mip & mideleg).zero_extended(64)
     f.read["sie"] = (mie & mideleg).zero_extended(64)
@@ -292,6 +321,133 @@ def _build_satp(f: _CsrFile) -> pyrtl.WireVector:
     return value
 
 
+def _mie_view_writes(f: _CsrFile, plain: dict) -> list:
+    """Writes of mie through its views: sie (the S bits mideleg delegates) and, with H,
+    hie (VS and SGE bits) and vsie (the VS bits hideleg delegates, shifted up one)."""
+    mie = plain["mie"]
+    w = mie.bitwidth
+    s_mask = plain["mideleg"].zero_extended(w) & T.IRQ_S
+    out = [(f.wen("sie"), (mie & ~s_mask) | (f.wval[0:w] & s_mask))]
+    if f.cfg.has_h:
+        h_mask = pyrtl.Const(T.IRQ_H, w)
+        out.append((f.wen("hie"), (mie & ~h_mask) | (f.wval[0:w] & h_mask)))
+        vs_mask = plain["hideleg"].zero_extended(w) & T.IRQ_VS
+        up = pyrtl.concat(f.wval[0:w - 1], pyrtl.Const(0, 1))
+        out.append((f.wen("vsie"), (mie & ~vs_mask) | (up & vs_mask)))
+    return out
+
+
+def _build_vs_timer(f: _CsrFile, plain: dict) -> dict:
+    """henvcfg (hyp. 8.2.7: STCE written and read as set only while menvcfg.STCE, as
+    Spike) and vstimecmp (Sstc): the VS timer fires when mtime + htimedelta >=
+    vstimecmp."""
+    menv_stce = plain["menvcfg"][63]
+    stce = _reg("henvcfg_stce", 1, 0)
+    stce.next <<= pyrtl.select(f.wen("henvcfg") & menv_stce, f.wval[63], stce)
+    eff = pyrtl.WireVector(1, name="csr_henvcfg_stce_value")
+    eff <<= stce & menv_stce
+    vstimecmp = _reg("vstimecmp", 64, 0)
+    vstimecmp.next <<= pyrtl.select(f.wen("vstimecmp"), f.wval, vstimecmp)
+    timer = pyrtl.WireVector(1, name="csr_vs_timer")
+    timer <<= (f.irq.mtime + plain["htimedelta"])[0:64] >= vstimecmp
+    f.read["henvcfg"] = _place({63: eff})
+    f.read["vstimecmp"] = vstimecmp
+    return {"henvcfg_stce": eff, "vs_timer": timer}
+
+
+def _build_vs_pending(f: _CsrFile, plain: dict, timer: dict) -> dict:
+    """mip's VS bits (hyp. 8.2.3-8.2.5): VSSIP is one register written through mip, hip,
+    hvip and (when hideleg delegates it) vsip; VSTIP and VSEIP are hvip's bits, VSTIP
+    ORed with the VS timer while henvcfg.STCE. Returns {mip bit: wire}."""
+    wv, hideleg = f.wval, plain["hideleg"]
+    vssip = _reg("mip_vssip", 1, 0)
+    vstip = _reg("hvip_vstip", 1, 0)
+    vseip = _reg("hvip_vseip", 1, 0)
+    direct = f.wen("mip") | f.wen("hip") | f.wen("hvip")
+    via_vsip = f.wen("vsip") & hideleg[2]
+    vssip.next <<= pyrtl.select(direct, wv[2], pyrtl.select(via_vsip, wv[1], vssip))
+    vstip.next <<= pyrtl.select(f.wen("hvip"), wv[6], vstip)
+    vseip.next <<= pyrtl.select(f.wen("hvip"), wv[10], vseip)
+    f.read["hvip"] = _place({2: vssip, 6: vstip, 10: vseip})
+    return {2: vssip, 6: vstip | (timer["henvcfg_stce"] & timer["vs_timer"]), 10: vseip}
+
+
+def _build_h_views(f: _CsrFile, plain: dict, mip: pyrtl.WireVector) -> None:
+    """hip/hie (the VS and SGE bits of mip/mie; SGEIP reads 0) and vsip/vsie (the VS
+    bits hideleg delegates, shifted down one: VSSIP reads as SSIP)."""
+    mie = plain["mie"]
+    deleg = plain["hideleg"].zero_extended(13)
+    f.read["hip"] = (mip.zero_extended(13) & T.IRQ_H).zero_extended(64)
+    f.read["hie"] = (mie.zero_extended(13) & T.IRQ_H).zero_extended(64)
+    f.read["vsip"] = (mip.zero_extended(13) & deleg)[1:13].zero_extended(64)
+    f.read["vsie"] = (mie.zero_extended(13) & deleg)[1:13].zero_extended(64)
+
+
+def _build_hgatp(f: _CsrFile) -> pyrtl.WireVector:
+    """hgatp (hyp. 8.2.12): MODE Bare or Sv39x4, 14-bit VMID, PPN with bits 1:0 zero.
+    A write of an unimplemented MODE keeps MODE and still writes VMID and PPN (Spike)."""
+    sv39x4 = _reg("hgatp_sv39x4", 1, 0)
+    vmid = _reg("hgatp_vmid", 14, 0)
+    ppn = _reg("hgatp_ppn", 42, 0)
+    wen = f.wen("hgatp")
+    mode = f.wval[60:64]
+    legal = (mode == T.HGATP_MODES["bare"]) | (mode == T.HGATP_MODES["sv39x4"])
+    sv39x4.next <<= pyrtl.select(wen & legal, mode[3], sv39x4)
+    vmid.next <<= pyrtl.select(wen, f.wval[44:58], vmid)
+    ppn.next <<= pyrtl.select(wen, f.wval[2:44], ppn)
+    value = pyrtl.WireVector(64, name="csr_hgatp_value")
+    value <<= pyrtl.concat(sv39x4, pyrtl.Const(0, 5), vmid, ppn, pyrtl.Const(0, 2))
+    f.read["hgatp"] = value
+    return value
+
+
+def _build_vsatp(f: _CsrFile) -> pyrtl.WireVector:
+    """vsatp (hyp. 8.2.18): the satp layout. A write of an unimplemented MODE keeps
+    MODE and still writes ASID and PPN (Spike, for a direct vsatp write)."""
+    sv39 = _reg("vsatp_sv39", 1, 0)
+    asid = _reg("vsatp_asid", 16, 0)
+    ppn = _reg("vsatp_ppn", 44, 0)
+    wen = f.wen("vsatp")
+    mode = f.wval[60:64]
+    legal = (mode == T.SATP_MODES["bare"]) | (mode == T.SATP_MODES["sv39"])
+    sv39.next <<= pyrtl.select(wen & legal, mode[3], sv39)
+    asid.next <<= pyrtl.select(wen, f.wval[44:60], asid)
+    ppn.next <<= pyrtl.select(wen, f.wval[0:44], ppn)
+    value = pyrtl.WireVector(64, name="csr_vsatp_value")
+    value <<= pyrtl.concat(sv39, pyrtl.Const(0, 3), asid, ppn)
+    f.read["vsatp"] = value
+    return value
+
+
+def _build_vsstatus(f: _CsrFile) -> dict:
+    """vsstatus (hyp. 8.2.13): a register per sstatus writable field; UXL = 2, SD =
+    (FS == 3). Returns {field name: register}."""
+    spec = {fl.name: fl for fl in T.MSTATUS_FIELDS}
+    names = [fl.name for fl in T.MSTATUS_FIELDS if fl.mask & T.VSSTATUS_WMASK]
+    wen = f.wen("vsstatus")
+    regs = {}
+    for n in names:
+        lsb, width = spec[n].lsb, spec[n].width
+        regs[n] = _reg(f"vsstatus_{n.lower()}", width, 0)
+        regs[n].next <<= pyrtl.select(wen, f.wval[lsb:lsb + width], regs[n])
+    fixed = {spec["UXL"].lsb: pyrtl.Const(2, 2), spec["SD"].lsb: regs["FS"] == 3}
+    f.read["vsstatus"] = _place({**{spec[n].lsb: regs[n] for n in names}, **fixed})
+    return regs
+
+
+def _build_h(f: _CsrFile, plain: dict) -> tuple[dict, dict]:
+    """The H extension's special CSRs. Returns (ports.h without the views, mip's VS
+    bits)."""
+    timer = _build_vs_timer(f, plain)
+    h_bits = _build_vs_pending(f, plain, timer)
+    hstatus = plain["hstatus"]
+    h = {"hgatp": _build_hgatp(f), "vsatp": _build_vsatp(f),
+         "vsstatus_f": _build_vsstatus(f), **timer,
+         "hstatus_f": {fl.name: hstatus[fl.lsb:fl.lsb + fl.width] for fl in T.HSTATUS_FIELDS
+                       if fl.mask & T.HSTATUS_WMASK}}
+    return h, h_bits
+
+
 def _read_mux(f: _CsrFile) -> tuple[pyrtl.WireVector, pyrtl.WireVector]:
     """The read mux and existence check, from the table's addresses. A ROM maps the
     address to (distinct read value, exists); CSRs that read the same wire or the same
@@ -317,8 +473,14 @@ def _read_mux(f: _CsrFile) -> tuple[pyrtl.WireVector, pyrtl.WireVector]:
 def _access_illegal(f: _CsrFile, exists, plain, mstatus) -> pyrtl.WireVector:
     """Privilege, read-only, TVM, counter-enable and STCE checks (priv 2.1, 3.1.11)."""
     a, priv = f.req.addr, f.priv
-    bad = ~exists | (priv < a[8:10]) | (f.writes & (a[10:12] == 3))
-    bad = bad | ((a == 0x180) & (priv == 1) & mstatus["TVM"])
+    level = a[8:10]
+    if f.cfg.has_h:  # level 2 (HS/VS CSRs) is open to HS (hyp. 8.2)
+        level = pyrtl.select(level == 2, pyrtl.Const(1, 2), level)
+    bad = ~exists | (priv < level) | (f.writes & (a[10:12] == 3))
+    tvm_csr = a == T.CSR_ADDR["satp"]
+    if f.cfg.has_h:  # hgatp also traps in HS under mstatus.TVM (hyp. 8.2.12)
+        tvm_csr = tvm_csr | (a == T.ALL_CSR_ADDR["hgatp"])
+    bad = bad | (tvm_csr & (priv == 1) & mstatus["TVM"])
     is_ctr = (a[2:12] == (0xC00 >> 2)) & (a[0:2] != 3)
     bit = a[0:2]
     men = pyrtl.mux(bit, plain["mcounteren"][0], plain["mcounteren"][1], plain["mcounteren"][2], 0)
@@ -327,7 +489,10 @@ def _access_illegal(f: _CsrFile, exists, plain, mstatus) -> pyrtl.WireVector:
     bad = bad | (is_ctr & ~ctr_ok)
     # Sstc 3.2: S-mode stimecmp needs menvcfg.STCE and mcounteren.TM
     stc_ok = plain["menvcfg"][63] & plain["mcounteren"][1]
-    bad = bad | ((a == 0x14D) & (priv == 1) & ~stc_ok)
+    stc_csr = a == T.CSR_ADDR["stimecmp"]
+    if f.cfg.has_h:  # vstimecmp from HS: the same rule
+        stc_csr = stc_csr | (a == T.ALL_CSR_ADDR["vstimecmp"])
+    bad = bad | (stc_csr & (priv == 1) & ~stc_ok)
     out = pyrtl.WireVector(1, name="csr_illegal")
     out <<= f.req.valid & bad
     return out
@@ -341,19 +506,24 @@ def build_csr_file(cfg: CoreConfig, req: CsrRequest, ev: TrapEvent, irq: IrqLine
     f.write_data(rdata)
     mstatus = _build_mstatus(f)
     plain = _make_plain(f)
-    s_mask = plain["mideleg"].zero_extended(12) & T.IRQ_S
-    via_sie = (plain["mie"] & ~s_mask) | (f.wval[0:12] & s_mask)
-    _drive_plain(f, plain, {"mie": (f.wen("sie"), via_sie)})
-    mip = _build_interrupts(f, plain)
+    _drive_plain(f, plain, {"mie": _mie_view_writes(f, plain)})
+    h, h_bits = _build_h(f, plain) if cfg.has_h else (None, {})
+    mip = _build_interrupts(f, plain, h_bits)
+    if cfg.has_h:
+        _build_h_views(f, plain, mip)
+        h.update((r.name, f.read[r.name]) for r in f.rows if r.needs == "h" and r.kind != "const")
     _build_counters(f, plain)
     pmp = _build_pmp(f)
     satp = _build_satp(f)
     value, exists = _read_mux(f)
     rdata <<= value
     f.priv.next <<= next_priv
+    mideleg, mie = plain["mideleg"].zero_extended(12), plain["mie"]
+    if cfg.has_h:  # 12-bit vectors: SGEIP (bit 12) never pends with GEILEN = 0
+        mideleg, mie = mideleg | pyrtl.Const(T.IRQ_VS, 12), mie[0:12]
     return CsrPorts(
         rdata=rdata, illegal=_access_illegal(f, exists, plain, mstatus), priv=f.priv,
         mstatus=mstatus, mtvec=f.read["mtvec"], stvec=f.read["stvec"],
         mepc=f.read["mepc"], sepc=f.read["sepc"], medeleg=plain["medeleg"],
-        mideleg=plain["mideleg"].zero_extended(12), mie=plain["mie"], mip=mip, pmp=pmp, time=irq.mtime,
-        satp=satp)
+        mideleg=mideleg, mie=mie, mip=mip, pmp=pmp, time=irq.mtime,
+        satp=satp, h=h)

@@ -24,13 +24,14 @@ A_RS1, A_PC, A_ZERO = range(3)
 B_RS2, B_IMM = range(2)
 ALU_ADD, ALU_SUB, ALU_SLL, ALU_SLT, ALU_SLTU, ALU_XOR, ALU_SRL, ALU_SRA, ALU_OR, ALU_AND = range(10)
 WB_ALU, WB_MEM, WB_LINK, WB_CSR, WB_MUL, WB_DIV = range(6)
-SYS_NONE, SYS_ECALL, SYS_EBREAK, SYS_MRET, SYS_SRET, SYS_WFI, SYS_SFENCE = range(7)
+(SYS_NONE, SYS_ECALL, SYS_EBREAK, SYS_MRET, SYS_SRET, SYS_WFI, SYS_SFENCE, SYS_HFENCE_V,
+ SYS_HFENCE_G) = range(9)
 
 #: Control word layout: (field, width), LSB first.
 FIELDS = (
     ("legal", 1), ("imm", 3), ("a", 2), ("b", 1), ("alu", 4), ("word", 1), ("we", 1),
     ("wb", 3), ("br", 1), ("jal", 1), ("jalr", 1), ("ld", 1), ("st", 1), ("amo", 1),
-    ("lr", 1), ("sc", 1), ("csr", 1), ("mul", 1), ("div", 1), ("sys", 3),
+    ("lr", 1), ("sc", 1), ("csr", 1), ("mul", 1), ("div", 1), ("sys", 4), ("hx", 1),
 )
 
 
@@ -81,6 +82,15 @@ def _rows() -> dict[str, dict]:
         t["sc." + sz] = dict(amo=1, sc=1, we=1, wb=WB_MEM)
         for op in ("swap", "add", "xor", "and", "or", "min", "max", "minu", "maxu"):
             t[f"amo{op}.{sz}"] = dict(amo=1, we=1, wb=WB_MEM)
+    # H extension: HLV/HLVX are loads, HSV stores, at rs1 (no immediate); ``hx`` marks
+    # them (size in funct7[2:1], unsigned in rs2[0]); the fences are system ops.
+    for n in ("hlv.b", "hlv.bu", "hlv.h", "hlv.hu", "hlvx.hu", "hlv.w", "hlv.wu",
+              "hlvx.wu", "hlv.d"):
+        t[n] = dict(ld=1, we=1, wb=WB_MEM, hx=1)
+    for n in ("hsv.b", "hsv.h", "hsv.w", "hsv.d"):
+        t[n] = dict(st=1, hx=1)
+    t["hfence.vvma"] = dict(sys=SYS_HFENCE_V)
+    t["hfence.gvma"] = dict(sys=SYS_HFENCE_G)
     return t
 
 
@@ -126,6 +136,7 @@ class DecodePorts:
     mul: pyrtl.WireVector
     div: pyrtl.WireVector
     sys: pyrtl.WireVector
+    hx: pyrtl.WireVector  # HLV/HLVX/HSV
 
 
 def _sext(w: pyrtl.WireVector, width: int = 64) -> pyrtl.WireVector:
@@ -149,6 +160,8 @@ def decode_rows(cfg: CoreConfig) -> list[tuple[str, int, int, int]]:
     rows = []
     for name, fields in CONTROL.items():
         ins = BY_NAME[name]
+        if ins.ext == "H" and not cfg.has_h:
+            continue
         assert ins.width == 32, name
         rows.append((name, ins.mask, ins.match, pack(fields)))
     return rows

@@ -13,6 +13,10 @@ import pyrtl
 
 #: Interrupt priority (priv spec 3.1.9): MEI, MSI, MTI, SEI, SSI, STI.
 IRQ_PRIORITY = (11, 3, 7, 9, 1, 5)
+#: With H (hypervisor spec, "Hypervisor interrupt registers"): then VSEI, VSSI, VSTI.
+IRQ_PRIORITY_H = IRQ_PRIORITY + (10, 2, 6)
+#: The VS-level interrupts; taken into VS they are reported with code - 1 (VSSI -> SSI).
+IRQ_VS = (2, 6, 10)
 
 
 @dataclass
@@ -36,10 +40,10 @@ class TrapDecision:
     vector: pyrtl.WireVector  # 64-bit handler address
 
 
-def _select_irq(pend: pyrtl.WireVector):
-    """Highest-priority set bit of ``pend`` (12 bits) -> (any, 4-bit cause)."""
+def _select_irq(pend: pyrtl.WireVector, order: tuple[int, ...] = IRQ_PRIORITY):
+    """Highest-priority set bit of ``pend`` -> (any, 4-bit cause)."""
     cause = pyrtl.Const(0, 4)
-    for bit in reversed(IRQ_PRIORITY):
+    for bit in reversed(order):
         cause = pyrtl.select(pend[bit], pyrtl.Const(bit, 4), cause)
     return pend != 0, cause
 
@@ -58,11 +62,8 @@ def build_interrupts(priv, mstatus, mip, mie, mideleg, allow) -> tuple:
     return take, cause, ~m_any
 
 
-def build_trap(priv, mstatus, mip, mie, mideleg, medeleg, mtvec, stvec,
-               excs: list[Exc], irq_allow: pyrtl.WireVector,
-               exc_allow: pyrtl.WireVector | None = None) -> TrapDecision:
-    """Combine ``excs`` (highest priority first) with pending interrupts. ``exc_allow``
-    low masks every exception (the instruction is not fetched/translated yet)."""
+def _exceptions(excs: list[Exc]):
+    """(any, 5-bit cause, 64-bit tval, gva) of the highest-priority exception."""
     exc_any = pyrtl.Const(0, 1)
     exc_cause = pyrtl.Const(0, 5)
     exc_tval = pyrtl.Const(0, 64)
@@ -70,6 +71,15 @@ def build_trap(priv, mstatus, mip, mie, mideleg, medeleg, mtvec, stvec,
         exc_any = exc_any | e.valid
         exc_cause = pyrtl.select(e.valid, pyrtl.Const(e.cause, 5), exc_cause)
         exc_tval = pyrtl.select(e.valid, pyrtl.as_wires(e.tval).zero_extended(64), exc_tval)
+    return exc_any, exc_cause, exc_tval
+
+
+def build_trap(priv, mstatus, mip, mie, mideleg, medeleg, mtvec, stvec,
+               excs: list[Exc], irq_allow: pyrtl.WireVector,
+               exc_allow: pyrtl.WireVector | None = None) -> TrapDecision:
+    """Combine ``excs`` (highest priority first) with pending interrupts. ``exc_allow``
+    low masks every exception (the instruction is not fetched/translated yet)."""
+    exc_any, exc_cause, exc_tval = _exceptions(excs)
     if exc_allow is not None:
         exc_any = exc_any & exc_allow
     irq_take, irq_cause, irq_to_s = build_interrupts(priv, mstatus, mip, mie, mideleg, irq_allow)
@@ -100,3 +110,79 @@ def build_trap(priv, mstatus, mip, mie, mideleg, medeleg, mtvec, stvec,
     out.vector <<= vector
     return out
 
+
+
+@dataclass
+class HTrapState:
+    """What the H-extension trap decision reads (hypervisor spec, "Traps")."""
+
+    priv: pyrtl.WireVector  # 2-bit nominal privilege
+    v: pyrtl.WireVector  # virtualization mode
+    mie_bit: pyrtl.WireVector  # mstatus.MIE
+    sie_bit: pyrtl.WireVector  # mstatus.SIE (HS)
+    vsie_bit: pyrtl.WireVector  # vsstatus.SIE
+    pend: pyrtl.WireVector  # 13 bits: mip & mie
+    mideleg: pyrtl.WireVector  # 13 bits (VS bits read 1)
+    hideleg: pyrtl.WireVector  # 13 bits
+    medeleg: pyrtl.WireVector  # 24 bits
+    hedeleg: pyrtl.WireVector  # 24 bits
+    mtvec: pyrtl.WireVector
+    stvec: pyrtl.WireVector  # HS stvec
+    vstvec: pyrtl.WireVector
+
+
+@dataclass
+class HTrapDecision(TrapDecision):
+    to_vs: pyrtl.WireVector = None  # handled in VS (to_s is then also 1)
+
+
+def _levels(t: HTrapState):
+    """Pending-and-enabled interrupts per target level (Spike's take_interrupt)."""
+    ones = lambda c: pyrtl.select(c, pyrtl.Const(0x1FFF, 13), pyrtl.Const(0, 13))  # noqa: E731
+    user, sup = t.priv == 0, t.priv == 1
+    m_en = (t.priv != 3) | t.mie_bit
+    hs_en = t.v | user | (sup & t.sie_bit)
+    vs_en = t.v & (user | (sup & t.vsie_bit))
+    m = t.pend & ~t.mideleg & ones(m_en)
+    hs = t.pend & t.mideleg & ~t.hideleg & ones(hs_en)
+    vs = t.pend & t.mideleg & t.hideleg & ones(vs_en)
+    return m, hs, vs
+
+
+def build_trap_h(t: HTrapState, excs: list[Exc], irq_allow: pyrtl.WireVector,
+                 exc_allow: pyrtl.WireVector) -> HTrapDecision:
+    """The trap decision with the H extension: M, HS or VS; delegation through
+    medeleg/hedeleg and mideleg/hideleg; VS interrupts reported with code - 1."""
+    exc_any, exc_cause, exc_tval = _exceptions(excs)
+    exc_any = exc_any & exc_allow
+    m, hs, vs = _levels(t)
+    m_any, m_code = _select_irq(m, IRQ_PRIORITY_H)
+    hs_any, hs_code = _select_irq(hs, IRQ_PRIORITY_H)
+    vs_any, vs_code = _select_irq(vs, IRQ_PRIORITY_H)
+    irq = irq_allow & (m_any | hs_any | vs_any)
+    irq_vs = ~m_any & ~hs_any
+    irq_code = pyrtl.select(m_any, m_code, pyrtl.select(hs_any, hs_code, (vs_code - 1)[0:4]))
+
+    below_m = t.priv != 3
+    m_deleg = pyrtl.shift_right_logical(t.medeleg.zero_extended(32), exc_cause)[0]
+    h_deleg = pyrtl.shift_right_logical(t.hedeleg.zero_extended(32), exc_cause)[0]
+    exc_s = m_deleg & below_m
+    exc_vs = exc_s & t.v & h_deleg
+    to_s = pyrtl.select(irq, ~m_any, exc_s)
+    to_vs = pyrtl.select(irq, irq_vs, exc_vs)
+    code = pyrtl.select(irq, irq_code.zero_extended(5), exc_cause)
+    tvec = pyrtl.select(to_vs, t.vstvec, pyrtl.select(to_s, t.stvec, t.mtvec))
+    base = pyrtl.concat(tvec[2:64], pyrtl.Const(0, 2))
+    offset = pyrtl.concat(code, pyrtl.Const(0, 2)).zero_extended(64)
+    vector = pyrtl.select(irq & tvec[0], (base + offset)[0:64], base)
+    names = ("take", "is_irq", "cause", "tval", "to_s", "vector", "to_vs")
+    widths = (1, 1, 64, 64, 1, 64, 1)
+    out = HTrapDecision(*(pyrtl.WireVector(w, name=f"trap_{n}") for n, w in zip(names, widths)))
+    out.take <<= irq | exc_any
+    out.is_irq <<= irq
+    out.cause <<= pyrtl.concat(irq, pyrtl.Const(0, 58), code)
+    out.tval <<= pyrtl.select(irq, pyrtl.Const(0, 64), exc_tval)
+    out.to_s <<= to_s
+    out.vector <<= vector
+    out.to_vs <<= to_vs
+    return out

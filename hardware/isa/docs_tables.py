@@ -8,7 +8,7 @@ A page marks each generated section with a pair of HTML comments::
     <!-- end generated:NAME -->
 
 NAME is one of ``TABLES`` (``instructions``, ``instructions:<ext>``, ``causes``,
-``interrupts``, ``csrs``, ``memory-map``) or ``regmap:<region>`` for a device's register
+``interrupts``, ``csrs``, ``csrs:h``, ``memory-map``) or ``regmap:<region>`` for a device's register
 map. ``python -m hardware.isa.docs_tables`` rewrites the sections of every ``docs/*.md``;
 ``--check`` only reports stale pages (exit status 1).
 """
@@ -87,19 +87,37 @@ def interrupts_table() -> str:
     return _table(("code", "constant", "mip bit", "priority", "description", "H only"), rows)
 
 
+def _csr_line(c) -> tuple:
+    wmask = getattr(c, "wmask", None)
+    return (f"`{c.addr:#05x}`", f"`{c.name}`", PRIV_NAMES[c.priv], getattr(c, "kind", ""),
+            "" if wmask is None else f"`{wmask:#x}`", getattr(c, "doc", ""))
+
+
+_CSR_HEADER = ("address", "name", "priv", "kind", "write mask", "description")
+
+
 def csrs_table() -> str:
     """The CSRs of the default core."""
     try:
         from hardware.isa.csrs import CSRS
     except ImportError:
         return "(no CSR table yet)\n"
+    return _table(_CSR_HEADER, [_csr_line(c) for c in CSRS])
+
+
+def csrs_h_table() -> str:
+    """What ``has_h`` changes: the rows an H core adds or implements differently
+    (``reset`` is the read-only-one bits of a ``plain`` row)."""
+    from hardware.isa.csrs import ALL_CSRS, CSRS
+    default = {c.name: c for c in CSRS}
     rows = []
-    for c in CSRS:
-        wmask = getattr(c, "wmask", None)
-        rows.append((f"`{c.addr:#05x}`", f"`{c.name}`", PRIV_NAMES[c.priv],
-                     getattr(c, "kind", ""), "" if wmask is None else f"`{wmask:#x}`",
-                     getattr(c, "doc", "")))
-    return _table(("address", "name", "priv", "kind", "write mask", "description"), rows)
+    for c in ALL_CSRS:
+        old = default.get(c.name)
+        if old is not None and (old.wmask, old.reset, old.kind) == (c.wmask, c.reset, c.kind):
+            continue
+        rows.append(_csr_line(c) + ("added" if old is None else "changed",
+                                    f"`{c.reset:#x}`"))
+    return _table(_CSR_HEADER + ("with H", "reset"), rows)
 
 
 def memory_map_table(cfg: SocConfig | None = None) -> str:
@@ -126,6 +144,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "causes": causes_table,
     "interrupts": interrupts_table,
     "csrs": csrs_table,
+    "csrs:h": csrs_h_table,
     "memory-map": memory_map_table,
 }
 
