@@ -31,7 +31,7 @@ class CoreConfig:
     xlen: int = 64  # only RV64 is supported
     pmp_regions: int = 16  # number of PMP entries, 0..16 (priv spec 3.7)
     tlb_entries: int = 16  # fully associative TLB entries, 1..64
-    has_h: bool = False  # hypervisor extension; decodes as illegal until the MMU/H issue
+    has_h: bool = True  # hypervisor extension (H 1.0: V modes, two-stage translation)
     has_c: bool = True  # compressed instructions
     hartid: int = 0  # value of mhartid
     div_cycles: int = 65  # extra cycles of DIV/REM: a load cycle + 64 radix-2 iterations
@@ -86,6 +86,7 @@ VARIANTS: dict[str, SocConfig] = {
     "default": DEFAULT,
     "small": SocConfig(ram_size=1 << 20),
     "nopmp": SocConfig(core=CoreConfig(pmp_regions=0)),
+    "noh": SocConfig(core=CoreConfig(has_h=False)),
 }
 
 

@@ -165,9 +165,6 @@ def _check_args(elf: Path, cfg: SocConfig, max_instructions: int,
                 irq_schedule: Sequence[tuple[int, int]]) -> None:
     if not elf.is_file():
         raise CosimError(f"{elf}: ELF file not found")
-    if cfg.core.has_h:
-        raise CosimError("co-simulation does not cover the H extension yet "
-                         "(config core.has_h is set)")
     if max_instructions <= 0:
         raise CosimError(f"max_instructions must be positive, not {max_instructions}")
     lines = cfg.harness_irq_lines

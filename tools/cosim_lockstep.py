@@ -16,7 +16,7 @@ Every rule of docs/cosim.md is one entry of ``RULES`` and one small method here:
 from __future__ import annotations
 
 from hardware.config import SocConfig
-from hardware.isa.csrs import CSR_ADDR
+from hardware.isa.csrs import ALL_CSR_ADDR, CSR_ADDR
 from hardware.sim.machine import Retired
 from hardware.soc.memory_map import regions
 from tools.cosim_spike import SpikeHart, SpikeStep
@@ -41,6 +41,9 @@ RULES = {
 COMPARED = ("pc", "trap", "cause", "insn", "priv", "v", "rd", "rd_wdata", "mem_addr",
             "mem_rmask", "mem_wmask", "mem_wdata")
 MIE, MIP, SIP, SIE = (CSR_ADDR[n] for n in ("mie", "mip", "sip", "sie"))
+#: With H, mie and mip are also seen through hie/vsie and hip/vsip (sie/sip with V=1).
+MIE_VIEWS = frozenset((MIE, SIE, ALL_CSR_ADDR["hie"], ALL_CSR_ADDR["vsie"]))
+MIP_VIEWS = frozenset((MIP, SIP, ALL_CSR_ADDR["hip"], ALL_CSR_ADDR["vsip"]))
 MENVCFG, MISA = CSR_ADDR["menvcfg"], CSR_ADDR["misa"]
 STIMECMP, SATP = CSR_ADDR["stimecmp"], CSR_ADDR["satp"]
 #: CSRs whose value depends on cycle timing: reads take the model's value.
@@ -174,7 +177,7 @@ class Lockstep:
         if self._in_wfi:
             return self._wfi_exit_step(rec)
         access = csr_access(rec.insn) if not rec.trap else None
-        touches_mie = access is not None and access[0] in (MIE, SIE)
+        touches_mie = access is not None and access[0] in MIE_VIEWS
         real = 0 if touches_mie else spike.csr(MIE)
         if real:
             spike.set_csr(MIE, 0)
@@ -198,7 +201,7 @@ class Lockstep:
         quiet = real & ~EXT_IRQS
         mie = quiet if spike.csr(MIP) & quiet else real
         access = csr_access(rec.insn) if not rec.trap else None
-        touches_mie = access is not None and access[0] in (MIE, SIE)
+        touches_mie = access is not None and access[0] in MIE_VIEWS
         spike.set_csr(MIE, mie)
         step = spike.step()
         if not touches_mie:
@@ -228,11 +231,11 @@ class Lockstep:
         """Spike's record of ``step``, with the value rules applied against ``rec``."""
         spike = self.spike
         if step.kind == "trap":
-            return Retired(step.pc, 0, 1, step.cause, step.priv, 0, 0, 0, 0, 0, 0, 0)
+            return Retired(step.pc, 0, 1, step.cause, step.priv, step.v, 0, 0, 0, 0, 0, 0)
         if step.kind == "idle":
             self.note = self.note or "Spike is waiting in WFI and executed nothing"
-            return Retired(step.pc, 0, 0, 0, step.priv, 0, 0, 0, 0, 0, 0, 0)
-        insn = self._insn(step.pc, rec, step.priv)
+            return Retired(step.pc, 0, 0, 0, step.priv, step.v, 0, 0, 0, 0, 0, 0)
+        insn = self._insn(step.pc, rec, step.priv, step.v)
         rd = self._written_reg(rec.rd, insn)
         rd_wdata = spike.reg(rd) if rd else 0
         addr = rmask = wmask = wdata = 0
@@ -246,17 +249,17 @@ class Lockstep:
             self._forget_code(addr, store.size)
         if insn == WFI:
             self._in_wfi = True
-        out = tuple.__new__(Retired, (step.pc, insn, 0, 0, step.priv, 0, rd, rd_wdata,
+        out = tuple.__new__(Retired, (step.pc, insn, 0, 0, step.priv, step.v, rd, rd_wdata,
                                       addr, rmask, wmask, wdata))
         return self._take_model_values(rec, out)
 
-    def _insn(self, pc: int, rec: Retired, priv: int) -> int:
+    def _insn(self, pc: int, rec: Retired, priv: int, v: int = 0) -> int:
         lo, hi = self._rom
         if lo <= pc < hi:
             self.applied["bootrom"] += 1
             return rec.insn
-        if priv != 3 and self.spike.csr(SATP) >> 63:
-            return self.spike.fetch_bits(pc, priv) or 0  # translated: not cached
+        if v or (priv != 3 and self.spike.csr(SATP) >> 63):
+            return self.spike.fetch_bits(pc, priv, v) or 0  # translated: not cached
         bits = self._bits.get(pc)
         if bits is None:
             bits = self.spike.fetch_bits(pc) or 0
@@ -308,7 +311,7 @@ class Lockstep:
         if access is not None:
             if access[0] in COUNTER_CSRS:
                 return "counter"
-            if access[0] in (MIP, SIP):
+            if access[0] in MIP_VIEWS:
                 return "mip"
             if access[0] in ID_CSRS:
                 return "ids"

@@ -43,7 +43,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from hardware.config import SocConfig
-from hardware.mmu import sv39
+from hardware.isa.csrs import ALL_CSR_ADDR
+from hardware.mmu import reference, sv39
 from hardware.isa.csrs import CSR_ADDR
 from hardware.soc.dtb import isa_string, write_dtb
 from hardware.soc.memory_map import RESET_VECTOR, region
@@ -55,15 +56,19 @@ SPIKE_PACKAGE = "spike==0.0.5.dev20"
 KEY_CSR = 4
 #: A key Spike never writes (type 7 is unused): present after a step = nothing executed.
 SENTINEL_KEY = (0xFFFF << 4) | 7
-#: (xcause, xepc) CSR pairs whose joint write marks a trap into M and into S.
-TRAP_KEYS = {"M": ((CSR_ADDR["mcause"] << 4) | KEY_CSR, (CSR_ADDR["mepc"] << 4) | KEY_CSR),
-             "S": ((CSR_ADDR["scause"] << 4) | KEY_CSR, (CSR_ADDR["sepc"] << 4) | KEY_CSR)}
+H_ADDR = ALL_CSR_ADDR
+#: (xcause, xepc) CSR pairs whose joint write marks a trap into M, HS and VS.
+TRAP_KEYS = {t: ((H_ADDR[c] << 4) | KEY_CSR, (H_ADDR[e] << 4) | KEY_CSR)
+             for t, c, e in (("M", "mcause", "mepc"), ("S", "scause", "sepc"),
+                             ("VS", "vscause", "vsepc"))}
+SATP, VSATP, HGATP = (H_ADDR[n] for n in ("satp", "vsatp", "hgatp"))
+MSTATUS, HSTATUS, VSSTATUS = (H_ADDR[n] for n in ("mstatus", "hstatus", "vsstatus"))
 #: The xcause CSR of each trap target.
-SATP = CSR_ADDR["satp"]
-CAUSE_CSR = {"M": CSR_ADDR["mcause"], "S": CSR_ADDR["scause"]}
+CAUSE_CSR = {"M": H_ADDR["mcause"], "S": H_ADDR["scause"], "VS": H_ADDR["vscause"]}
 #: CSR writes a trap makes (deleted after it, so they cannot be mistaken for the next).
 TRAP_CSR_NAMES = ("mcause", "mepc", "mtval", "mstatus", "scause", "sepc", "stval",
-                  "sstatus")
+                  "sstatus", "vscause", "vsepc", "vstval", "vsstatus", "hstatus", "htval",
+                  "htinst", "mtval2", "mtinst")
 #: Offset of ``mtime`` in the CLINT (SiFive layout, as ``hardware/soc/clint.py``).
 MTIME_OFFSET = 0xBFF8
 MTIMECMP_OFFSET = 0x4000
@@ -98,6 +103,7 @@ class SpikeStep(NamedTuple):
     priv: int  # privilege before the step
     cause: int  # xcause of a trap, else 0
     executed: bool  # an instruction started executing (False: interrupt, fetch fault, idle)
+    v: int = 0  # virtualization mode before the step (H)
 
 
 @dataclass(frozen=True)
@@ -226,7 +232,8 @@ class SpikeHart:
         self._plic = self._sim.plic
         self._a2m, self._mmio_load, self._mmio_store = _libriscv()
         self._ptr = self._checked_sim_pointer(riscv)
-        self._trap_keys = [(CSR_ADDR[n] << 4) | KEY_CSR for n in TRAP_CSR_NAMES]
+        self._trap_keys = [(H_ADDR[n] << 4) | KEY_CSR for n in TRAP_CSR_NAMES]
+        self._has_h = cfg.core.has_h
         self._ram_base = ram.base
         self._plic_base = region(cfg, "plic").base
         self._uart = region(cfg, "uart0").base
@@ -337,27 +344,34 @@ class SpikeHart:
         host = self._a2m(self._ptr, paddr)
         return ctypes.c_uint64.from_address(host).value if host else None
 
-    def fetch_paddr(self, pc: int, priv: int) -> int | None:
-        """The physical address a fetch at ``pc`` in mode ``priv`` uses: Sv39 by the
-        current ``satp`` below M (hardware/mmu/sv39.py), else ``pc``; None if the walk
-        fails (``satp`` changed by the instruction itself)."""
+    def fetch_paddr(self, pc: int, priv: int, v: int = 0) -> int | None:
+        """The physical address a fetch at ``pc`` in mode ``priv`` (and ``v``) uses: Sv39
+        by the current ``satp`` below M (hardware/mmu/sv39.py), both stages when V=1
+        (hardware/mmu/reference.py), else ``pc``; None if the translation fails (the
+        CSRs changed by the instruction itself)."""
+        if v:
+            csr = self.csr
+            mode = reference.effective_mode(
+                priv, True, "fetch", mstatus=csr(MSTATUS), hstatus=csr(HSTATUS),
+                vsstatus=csr(VSSTATUS), vsatp=csr(VSATP), hgatp=csr(HGATP))
+            return reference.translate(self.read64, pc, "x", mode).paddr
         satp = self.csr(SATP)
         if priv == 3 or satp >> 60 != sv39.SATP_MODE_SV39:
             return pc
         leaf = sv39.walk(self.read64, satp & ((1 << 44) - 1), pc)
         return leaf.paddr(pc) if isinstance(leaf, sv39.Leaf) else None
 
-    def fetch_bits(self, pc: int, priv: int = 3) -> int | None:
-        """The instruction bits at virtual ``pc`` fetched in mode ``priv`` (16-bit ones
-        zero-extended), or None outside RAM."""
-        paddr = self.fetch_paddr(pc, priv)
+    def fetch_bits(self, pc: int, priv: int = 3, v: int = 0) -> int | None:
+        """The instruction bits at virtual ``pc`` fetched in mode ``priv``/``v`` (16-bit
+        ones zero-extended), or None outside RAM."""
+        paddr = self.fetch_paddr(pc, priv, v)
         low = self._a2m(self._ptr, paddr) if paddr is not None else 0
         if not low:
             return None
         half = ctypes.c_uint16.from_address(low).value
         if half & 3 != 3:
             return half
-        paddr_hi = self.fetch_paddr(pc + 2, priv) if (pc + 2) & 0xFFF == 0 else paddr + 2
+        paddr_hi = self.fetch_paddr(pc + 2, priv, v) if (pc + 2) & 0xFFF == 0 else paddr + 2
         high = self._a2m(self._ptr, paddr_hi) if paddr_hi is not None else 0
         return half | (ctypes.c_uint16.from_address(high).value << 16 if high else 0)
 
@@ -396,18 +410,19 @@ class SpikeHart:
         """Execute one instruction, take one pending interrupt, or wait in WFI."""
         log = self._log_reg
         pc, priv = self.state.pc, self.state.prv
+        v = int(self.state.v) if self._has_h else 0
         log[SENTINEL_KEY] = (0, 0)
         self.proc.step(1)
         executed = SENTINEL_KEY not in log
         target = self._trap_target()
         if target is None:
-            return SpikeStep("retired" if executed else "idle", pc, priv, 0, executed)
+            return SpikeStep("retired" if executed else "idle", pc, priv, 0, executed, v)
         cause = self.proc.get_csr(CAUSE_CSR[target])
         self._forget_trap_writes()
-        return SpikeStep("trap", pc, priv, cause, executed)
+        return SpikeStep("trap", pc, priv, cause, executed, v)
 
     def _trap_target(self) -> str | None:
-        """"M" or "S" if the last step entered a trap there, else None."""
+        """"M", "S" or "VS" if the last step entered a trap there, else None."""
         log = self._log_reg
         for target, (cause_key, epc_key) in TRAP_KEYS.items():
             if cause_key in log and epc_key in log:

@@ -107,6 +107,7 @@ def platform_defines(cfg: SocConfig) -> dict[str, object]:
         defs[f"{r.name.upper()}_SIZE"] = f"{r.size:#x}"
     defs["UART0_IRQ"] = UART0_IRQ
     defs["PMP_REGIONS"] = cfg.core.pmp_regions
+    defs["HAS_H"] = int(cfg.core.has_h)
     defs["HARTID"] = cfg.core.hartid
     defs["MVENDORID"] = f"{cfg.core.mvendorid:#x}"
     defs["MIMPID"] = f"{cfg.core.mimpid:#x}"

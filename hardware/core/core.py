@@ -21,7 +21,8 @@ from hardware.core.lsu import amo_compute, build_lane, load_extract, store_lane
 from hardware.core.muldiv import build_div, build_mul
 from hardware.core.pmp import build_pmp_lookup, decode_ranges, pmp_allows
 from hardware.core.rvc import build_rvc_expander
-from hardware.core.trap import Exc, build_trap
+from hardware.core import hyp
+from hardware.core.trap import Exc, HTrapState, build_trap, build_trap_h
 from hardware.isa import csrs as T
 from hardware.mmu.mmu import MmuContext, MmuFlush, MmuRequest, build_mmu
 
@@ -101,6 +102,40 @@ def _ports() -> tuple[FetchPort, DataPort]:
     return fetch, data
 
 
+def _mmu_control(cfg, csr, dec, insn, retire_w, priv, eff_priv, v_data, r1, r2):
+    """The MMU's flush request and context. Fences (priv 4.2.1, hyp. 8.5.2): SFENCE.VMA
+    with V=0 flushes HS-level entries; in VS and HFENCE.VVMA, the guest entries of the
+    current VMID; HFENCE.GVMA the guest entries (of VMID rs2 if rs2 != x0; every address:
+    over-flushing is allowed). Any CSR instruction on satp/vsatp/hgatp flushes all."""
+    is_sfence = dec.sys == D.SYS_SFENCE
+    rs1, rs2 = insn[15:20], insn[20:25]
+    csr_no = insn[20:32]
+    touch = dec.csr & (csr_no == T.CSR_ADDR["satp"])
+    ms = csr.mstatus
+    if not cfg.has_h:
+        flush = MmuFlush(valid=retire_w & (is_sfence | touch), by_addr=is_sfence & (rs1 != 0),
+                         vaddr=r1, by_asid=is_sfence & (rs2 != 0), asid=r2[0:16])
+        return flush, MmuContext(satp=csr.satp, priv_fetch=priv, priv_data=eff_priv,
+                                 sum=ms["SUM"], mxr=ms["MXR"])
+    h = csr.h
+    v = h["v"]
+    hfv, hfg = dec.sys == D.SYS_HFENCE_V, dec.sys == D.SYS_HFENCE_G
+    for name in ("vsatp", "hgatp"):
+        touch = touch | (dec.csr & (csr_no == T.ALL_CSR_ADDR[name]))
+    guest = (is_sfence & v) | hfv
+    addr_form = is_sfence | hfv
+    flush = MmuFlush(valid=retire_w & (is_sfence | hfv | hfg | touch),
+                     by_addr=addr_form & (rs1 != 0), vaddr=r1,
+                     by_asid=addr_form & (rs2 != 0), asid=r2[0:16],
+                     v=guest | hfg, all_v=touch, by_vmid=guest | (hfg & (rs2 != 0)),
+                     vmid=pyrtl.select(hfg, r2[0:14], h["hgatp"][44:58]))
+    vs = h["vsstatus_f"]
+    ctx = MmuContext(satp=csr.satp, priv_fetch=priv, priv_data=eff_priv, sum=ms["SUM"],
+                     mxr=ms["MXR"], v_fetch=v, v_data=v_data, vsatp=h["vsatp"],
+                     hgatp=h["hgatp"], vs_sum=vs["SUM"], vs_mxr=vs["MXR"])
+    return flush, ctx
+
+
 def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
     """Elaborate the core; the caller drives the ``in`` fields of the ports."""
     fetch, data = _ports()
@@ -134,19 +169,23 @@ def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
     # --- memory access ---------------------------------------------------------------
     csr_tmp = _named(2, "priv_now")
     mstatus_mprv, mstatus_mpp = _named(1, "mprv_now"), _named(2, "mpp_now")
-    addr = _named(64, "mem_addr", (r1 + pyrtl.select(dec.amo, pyrtl.Const(0, 64), dec.imm))[0:64])
-    size = funct3[0:2]
+    no_imm = dec.amo | dec.hx
+    addr = _named(64, "mem_addr", (r1 + pyrtl.select(no_imm, pyrtl.Const(0, 64), dec.imm))[0:64])
+    # HLV/HSV: the size is funct7[2:1], unsigned is rs2[0] (hypervisor spec 8.5.1)
+    size = pyrtl.select(dec.hx, insn[26:28], funct3[0:2])
+    unsigned = pyrtl.select(dec.hx, insn[20], funct3[2])
     lane = build_lane(addr, size)
     mem_op = dec.ld | dec.st | dec.amo
     store_like = dec.st | (dec.amo & ~dec.lr)
     load_like = dec.ld | dec.amo & ~dec.sc
-    eff_priv = pyrtl.select((csr_tmp == 3) & mstatus_mprv, mstatus_mpp, csr_tmp)
+    eff_priv = _named(2, "data_priv")
 
     # --- CSR file and trap unit (priv is a CSR-file register) -------------------------
     commit = _named(1, "commit")
     retire_w = _named(1, "retire")
     trap_take = _named(1, "trap_commit")
     next_priv = _named(2, "next_priv")
+    next_v = _named(1, "next_v") if cfg.has_h else None
     is_mret = dec.sys == D.SYS_MRET
     is_sret = dec.sys == D.SYS_SRET
     ev = TrapEvent(take=trap_take, to_s=_named(1, "ev_to_s"), cause=_named(64, "ev_cause"),
@@ -155,28 +194,36 @@ def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
     csr_src = pyrtl.select(funct3[2], dec.imm, r1)
     req = CsrRequest(valid=dec.csr, addr=insn[20:32], funct3=funct3, src=csr_src,
                      src_idx=rs1, commit=retire_w & dec.csr)
-    csr = build_csr_file(cfg, req, ev, irq, next_priv)
+    if cfg.has_h:
+        ev.to_vs, ev.gva = _named(1, "ev_to_vs"), _named(1, "ev_gva")
+        ev.tval2, ev.tinst = _named(64, "ev_tval2"), _named(64, "ev_tinst")
+    csr = build_csr_file(cfg, req, ev, irq, next_priv, next_v)
     priv = csr.priv
     ms = csr.mstatus
     csr_tmp <<= priv
     mstatus_mprv <<= ms["MPRV"]
     mstatus_mpp <<= ms["MPP"]
+    hst = v_data = None
+    if cfg.has_h:
+        hst = hyp.HState(priv=priv, v=csr.h["v"], mstatus=ms, hstatus=csr.h["hstatus_f"])
+        d_priv, v_data = hyp.data_mode(dec, hst)
+        eff_priv <<= d_priv
+    else:
+        eff_priv <<= pyrtl.select((priv == 3) & mstatus_mprv, mstatus_mpp, priv)
 
     # --- MMU -------------------------------------------------------------------------------
     hi_valid = _named(1, "fetch_hi_valid")
     d_valid = _named(1, "mmu_data_valid")
     irq_now = _named(1, "irq_now")
     is_sfence = dec.sys == D.SYS_SFENCE
-    satp_touch = dec.csr & (insn[20:32] == T.CSR_ADDR["satp"])
-    flush = MmuFlush(valid=retire_w & (is_sfence | satp_touch), by_addr=is_sfence & (rs1 != 0),
-                     vaddr=r1, by_asid=is_sfence & (rs2 != 0), asid=r2[0:16])
-    mmu_ctx = MmuContext(satp=csr.satp, priv_fetch=priv, priv_data=eff_priv, sum=ms["SUM"],
-                         mxr=ms["MXR"])
+    v_now = csr.h["v"] if cfg.has_h else pyrtl.Const(0, 1)
+    flush, mmu_ctx = _mmu_control(cfg, csr, dec, insn, retire_w, priv, eff_priv, v_data, r1, r2)
     pte_ok = _named(1, "pte_read_ok")
+    hlvx = dec.hx & dec.ld & insn[21] if cfg.has_h else None
     mmu = build_mmu(cfg, mmu_ctx, MmuRequest(pyrtl.Const(1, 1), pc, pyrtl.Const(0, 1)),
                     MmuRequest(hi_valid, pc_hi, pyrtl.Const(0, 1)),
-                    MmuRequest(d_valid, addr, store_like), flush, data.rdata, pte_ok,
-                    commit, ~irq_now)
+                    MmuRequest(d_valid, addr, store_like, hlvx=hlvx), flush, data.rdata,
+                    pte_ok, commit, ~irq_now)
     walking = mmu.pte.active
     fetch.pc <<= mmu.fetch.paddr
     fetch.pc_hi <<= mmu.fetch_hi.paddr
@@ -210,44 +257,76 @@ def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
     # --- exceptions in priority order (priv spec table 3.7) ---------------------------
     sys = dec.sys
     wfi = sys == D.SYS_WFI
-    sys_illegal = ((is_mret & (priv != 3))
-                   | (is_sret & ((priv == 0) | ((priv == 1) & ms["TSR"])))
-                   | (wfi & ((priv == 0) | ((priv == 1) & ms["TW"])))
-                   | (is_sfence & ((priv == 0) | ((priv == 1) & ms["TVM"]))))
+    virtual = pyrtl.Const(0, 1)
+    if cfg.has_h:
+        sys_illegal, virtual = hyp.instruction_checks(dec, hst)
+        sys_illegal = sys_illegal | (is_mret & (priv != 3))
+        virtual = virtual | csr.h["virtual"]
+    else:
+        sys_illegal = ((is_mret & (priv != 3))
+                       | (is_sret & ((priv == 0) | ((priv == 1) & ms["TSR"])))
+                       | (wfi & ((priv == 0) | ((priv == 1) & ms["TW"])))
+                       | (is_sfence & ((priv == 0) | ((priv == 1) & ms["TVM"]))))
     c_illegal = rvc.illegal if cfg.has_c else pyrtl.Const(1, 1)
     illegal = (is_c & c_illegal) | ~dec.legal | csr.illegal | sys_illegal
     ill_tval = pyrtl.select(is_c, raw[0:16].zero_extended(64), raw.zero_extended(64))
     is_ecall = sys == D.SYS_ECALL
     mis_load = mem_op & lane.misaligned & (dec.ld | dec.lr)
     mis_store = mem_op & lane.misaligned & store_like
-    lo_bad = mmu.fetch.page_fault | mmu.fetch.access_fault | ~fetch.ok | ~fetch_lo_ok
+    gf = {k: getattr(mmu, k).guest_fault if cfg.has_h else pyrtl.Const(0, 1)
+          for k in ("fetch", "fetch_hi", "data")}
+    lo_bad = (mmu.fetch.page_fault | gf["fetch"] | mmu.fetch.access_fault | ~fetch.ok
+              | ~fetch_lo_ok)
     hi_valid <<= ~is_c & ~lo_bad
-    hi_bad = hi_valid & (mmu.fetch_hi.page_fault | mmu.fetch_hi.access_fault | ~fetch.ok_hi
-                         | ~fetch_hi_ok)
+    hi_bad = hi_valid & (mmu.fetch_hi.page_fault | gf["fetch_hi"] | mmu.fetch_hi.access_fault
+                         | ~fetch.ok_hi | ~fetch_hi_ok)
     d_valid <<= mem_op & ~lane.misaligned & ~lo_bad & ~hi_bad
     bus_ok = pyrtl.select(dec.amo, data.amo_ok,
                           pyrtl.select(store_like, data.write_ok, data.read_ok))
     acc_fault = mem_op & (mmu.data.access_fault | ~(bus_ok & data_pmp))
+    if cfg.has_h:  # the guest-physical address of a guest-page fault, for htval/mtval2
+        lo_g = mmu.fetch.guest_fault
+        mmu_h_fetch_gpa = pyrtl.select(lo_g, mmu.fetch.gpa, mmu.fetch_hi.gpa)
+        mmu_h_data_gpa = mmu.data.gpa
+        mmu_h_implicit = pyrtl.select(lo_g, mmu.fetch.implicit, pyrtl.select(
+            hi_valid & mmu.fetch_hi.guest_fault, mmu.fetch_hi.implicit, mmu.data.implicit))
     excs = [
         Exc(mmu.fetch.page_fault, 12, pc),
+        Exc(gf["fetch"], 20, pc),
         Exc(lo_bad, 1, pc),
         Exc(hi_valid & mmu.fetch_hi.page_fault, 12, pc_hi),
+        Exc(hi_valid & gf["fetch_hi"], 20, pc_hi),
         Exc(hi_bad, 1, pc_hi),
         Exc(illegal, 2, ill_tval),
+        Exc(virtual, 22, ill_tval),
         Exc(sys == D.SYS_EBREAK, 3, pc),
         Exc(is_ecall & (priv == 0), 8, 0),
-        Exc(is_ecall & (priv == 1), 9, 0),
+        Exc(is_ecall & (priv == 1) & ~v_now, 9, 0),
+        Exc(is_ecall & (priv == 1) & v_now, 10, 0),
         Exc(is_ecall & (priv == 3), 11, 0),
         Exc(mis_store, 6, addr),
         Exc(mis_load, 4, addr),
         Exc(mem_op & mmu.data.page_fault & store_like, 15, addr),
         Exc(mem_op & mmu.data.page_fault & ~store_like, 13, addr),
+        Exc(mem_op & gf["data"] & store_like, 23, addr),
+        Exc(mem_op & gf["data"] & ~store_like, 21, addr),
         Exc(acc_fault & store_like, 7, addr),
         Exc(acc_fault & ~store_like, 5, addr),
     ]
+    if not cfg.has_h:
+        excs = [e for e in excs if e.cause not in (10, 20, 21, 22, 23)]
     in_wfi = pyrtl.Register(1, name="in_wfi")
-    trap = build_trap(priv, ms, csr.mip, csr.mie, csr.mideleg, csr.medeleg, csr.mtvec,
-                      csr.stvec, excs, ~in_wfi, exc_allow=~mmu.stall)
+    if cfg.has_h:
+        h = csr.h
+        trap = build_trap_h(HTrapState(
+            priv=priv, v=v_now, mie_bit=ms["MIE"], sie_bit=ms["SIE"],
+            vsie_bit=h["vsstatus_f"]["SIE"], pend=csr.mip & csr.mie, mideleg=csr.mideleg,
+            hideleg=h["hideleg"], medeleg=csr.medeleg, hedeleg=h["hedeleg"],
+            mtvec=csr.mtvec, stvec=csr.stvec, vstvec=h["vstvec"]),
+            excs, ~in_wfi, ~mmu.stall)
+    else:
+        trap = build_trap(priv, ms, csr.mip, csr.mie, csr.mideleg, csr.medeleg, csr.mtvec,
+                          csr.stvec, excs, ~in_wfi, exc_allow=~mmu.stall)
     irq_now <<= trap.is_irq
 
     # --- stalls and commit -------------------------------------------------------------
@@ -268,23 +347,35 @@ def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
     ev.to_s <<= trap.to_s
     ev.cause <<= trap.cause
     ev.tval <<= trap.tval
+    if cfg.has_h:
+        ev.to_vs <<= trap.to_vs
+        gva, tval2, tinst = hyp.trap_values(trap.cause[0:5], trap.is_irq, hst, v_data,
+                                            mmu_h_fetch_gpa, mmu_h_data_gpa, mmu_h_implicit)
+        ev.gva <<= gva
+        ev.tval2 <<= tval2
+        ev.tinst <<= tinst
+        next_v <<= hyp.next_v(hst, commit, trap.take, trap.to_vs, is_mret, is_sret)
     counting = hold & (trap.take | ready)
     wait_cnt.next <<= pyrtl.select(counting, pyrtl.select(wait_cnt == 15, wait_cnt,
                                                           (wait_cnt + 1)[0:4]),
                                    pyrtl.select(hold, wait_cnt, 0))
     in_wfi.next <<= hold & ~trap.take & wfi_wait
 
+    sepc, spp = csr.sepc, ms["SPP"]
+    if cfg.has_h:  # SRET in VS returns through vsepc / vsstatus.SPP
+        sepc = pyrtl.select(v_now, csr.h["vsepc"], sepc)
+        spp = pyrtl.select(v_now, csr.h["vsstatus_f"]["SPP"], spp)
     new_pc = pyrtl.select(trap.take, trap.vector,
                           pyrtl.select(is_mret, csr.mepc,
-                                       pyrtl.select(is_sret, csr.sepc, next_pc)))
+                                       pyrtl.select(is_sret, sepc, next_pc)))
     pc.next <<= pyrtl.select(commit, new_pc, pc)
-    xret_priv = pyrtl.select(is_mret, ms["MPP"], ms["SPP"].zero_extended(2))
+    xret_priv = pyrtl.select(is_mret, ms["MPP"], spp.zero_extended(2))
     np_ = pyrtl.select(trap.take, pyrtl.select(trap.to_s, pyrtl.Const(1, 2), pyrtl.Const(3, 2)),
                        pyrtl.select(is_mret | is_sret, xret_priv, priv))
     next_priv <<= pyrtl.select(commit, np_, priv)
 
     # --- memory side effects -------------------------------------------------------------
-    loaded = load_extract(data.rdata, addr, size, funct3[2] & ~dec.amo)
+    loaded = load_extract(data.rdata, addr, size, unsigned & ~dec.amo)
     amo_new = amo_compute(insn[27:32], loaded, r2, size == 2)
     st_val = pyrtl.select(dec.amo & ~dec.sc, amo_new, r2)
     store_ok = dec.st | (dec.amo & ~dec.lr & ~dec.sc) | (dec.sc & sc_ok)
@@ -305,7 +396,7 @@ def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
     rec = Retire(
         valid=_named(1, "ret_valid", commit), pc=pc,
         insn=_named(32, "ret_insn", pyrtl.select(is_c, raw[0:16].zero_extended(32), raw)),
-        trap=trap_take, cause=trap.cause, priv=priv, v=pyrtl.Const(0, 1),
+        trap=trap_take, cause=trap.cause, priv=priv, v=v_now,
         rd=_named(5, "ret_rd", pyrtl.select(rd_we, rd, pyrtl.Const(0, 5))),
         rd_wdata=_named(64, "ret_rd_wdata", pyrtl.select(rd_we, wb, pyrtl.Const(0, 64))),
         mem_addr=addr,

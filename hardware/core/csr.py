@@ -8,21 +8,15 @@ H hip/hie/hvip/vsip/vsie, henvcfg, hgatp, vsatp, vsstatus, vstimecmp) are writte
 Trap entry and xRET updates arrive from the trap unit and take precedence over CSR
 instruction writes.
 
-With H, the H and VS CSRs are implemented as seen from M and HS (V = 0): storage, WARL
-rules, the mip/mie aliases (bits 2, 6, 10, 12), the VS timer (``mtime + htimedelta >=
-vstimecmp`` sets mip.VSTIP while henvcfg.STCE) and the HS access rules (HS CSRs at
-address level 2 are open to HS; hgatp traps in HS under mstatus.TVM). ``CsrPorts.h``
-exports their wires. Not built here yet (the trap unit and the core own them):
-- the V bit, and the substitution of the S CSRs by the VS CSRs when V = 1 (a V = 1
-  write of satp with an unsupported MODE must leave vsatp unchanged, Spike's rule,
-  unlike a direct vsatp write that keeps only MODE);
-- trap entry into HS/VS and xRET with V: mstatus.MPV/GVA, hstatus.SPV/SPVP/GVA,
-  vsstatus SIE/SPIE/SPP, vsepc/vscause/vstval, htval/htinst, mtval2/mtinst are written
-  only by CSR instructions until ``TrapEvent`` carries them;
-- the virtual-instruction exception (VS/VU access to HS CSRs, hcounteren, VTVM/VTW/VTSR)
-  and ``time`` read as ``time + htimedelta`` in VS/VU;
-- interrupt routing: on an H core ``CsrPorts.mip``/``mideleg`` carry the VS bits, so
-  the trap unit must keep hideleg-delegated VS interrupts out of HS and order them.
+With H (hypervisor spec 8.2, 8.4, 8.6): the H and VS CSRs with their WARL rules, the
+mip/mie aliases (bits 2, 6, 10, 12), the VS timer (``mtime + htimedelta >= vstimecmp``
+sets mip.VSTIP while henvcfg.STCE); the V register (next value from the core); with
+V = 1 the S CSRs that have a VS counterpart are that VS CSR (the privilege checks keep
+the original number; a V = 1 satp write of an unsupported MODE changes nothing) and
+``time`` reads ``mtime + htimedelta``; trap entry into M/HS/VS and xRET update
+MPV/GVA, hstatus SPV/SPVP/GVA, vsstatus SIE/SPIE/SPP, the VS trap CSRs, htval/htinst
+and mtval2/mtinst; the access checks raise the virtual-instruction exception where
+Spike does (``_access_checks_h``). ``CsrPorts.h`` exports the H state the core needs.
 """
 
 from __future__ import annotations
@@ -62,6 +56,12 @@ class TrapEvent:
     mret: pyrtl.WireVector  # an MRET retires
     sret: pyrtl.WireVector  # an SRET retires
     retire: pyrtl.WireVector  # an instruction retires (minstret)
+    # H only (hypervisor spec 8.6.4 "Trap entry"): the trap goes to VS (to_s is then
+    # also set); xtval is a guest virtual address; mtval2/htval; mtinst/htinst.
+    to_vs: pyrtl.WireVector | None = None
+    gva: pyrtl.WireVector | None = None
+    tval2: pyrtl.WireVector | None = None
+    tinst: pyrtl.WireVector | None = None
 
 
 @dataclass
@@ -94,9 +94,11 @@ class CsrPorts:
     pmp: PmpState
     time: pyrtl.WireVector
     satp: pyrtl.WireVector  # 64-bit satp value
-    # H only (None without H): CSR name -> 64-bit read value for every H row, plus
-    # "hstatus_f" / "vsstatus_f" (field name -> register), "henvcfg_stce" (effective
-    # STCE), "vs_timer" (mtime + htimedelta >= vstimecmp).
+    # H only (None without H): CSR name -> 64-bit read value for every H row, except
+    # "hedeleg" (20 bits) and "hideleg" (12 bits), the trap unit's delegation vectors;
+    # plus "hstatus_f" / "vsstatus_f" (field name -> register), "henvcfg_stce"
+    # (effective STCE), "vs_timer", "v" (the V register) and "virtual" (this CSR access
+    # raises the virtual-instruction exception).
     h: dict | None = None
 
 
@@ -126,6 +128,21 @@ class _CsrFile:
         self.rows = T.csr_table(cfg)
         self.read: dict[str, pyrtl.WireVector] = {}
         self.priv = pyrtl.Register(2, name="priv", reset_value=3)
+        self.addr = req.addr
+        self.v = None
+        if cfg.has_h:
+            self.v = pyrtl.Register(1, name="virt")
+            self.addr = _substitute(self.rows, req.addr, self.v)
+        ev = self.ev
+        self.trap_m = ev.take & ~ev.to_s
+        self.trap_s = ev.take & ev.to_s  # into HS (with H: not into VS)
+        self.trap_vs = self.sret_vs = None
+        self.sret_hs = ev.sret
+        if cfg.has_h:
+            self.trap_s = self.trap_s & ~ev.to_vs
+            self.trap_vs = ev.take & ev.to_vs
+            self.sret_hs = ev.sret & ~self.v
+            self.sret_vs = ev.sret & self.v
 
     # --- write data ------------------------------------------------------------
     def write_data(self, rdata: pyrtl.WireVector) -> None:
@@ -137,7 +154,22 @@ class _CsrFile:
 
     def wen(self, name: str) -> pyrtl.WireVector:
         addr = next(x.addr for x in self.rows if x.name == name)
-        return self.req.commit & self.writes & (self.req.addr == addr)
+        return self.req.commit & self.writes & (self.addr == addr)
+
+
+def _substitute(rows, addr: pyrtl.WireVector, v: pyrtl.WireVector) -> pyrtl.WireVector:
+    """With V = 1 the S CSRs that have a VS counterpart (vs<name> at address + 0x100)
+    are that VS CSR (hypervisor spec 8.2: "when V=1, the VS CSRs substitute for the
+    corresponding supervisor CSRs"). Privilege checks keep the original address."""
+    names = {r.name for r in rows}
+    subs = [r.addr for r in rows if r.addr >> 8 == 1 and "v" + r.name in names]
+    hit = pyrtl.Const(0, 1)
+    for a in subs:
+        hit = hit | (addr == a)
+    out = pyrtl.WireVector(12, name="csr_eff_addr")
+    out <<= pyrtl.select(v & hit, pyrtl.concat(addr[10:12], pyrtl.Const(2, 2), addr[0:8]),
+                         addr)
+    return out
 
 
 def _build_mstatus(f: _CsrFile) -> dict:
@@ -153,8 +185,7 @@ def _build_mstatus(f: _CsrFile) -> dict:
     def field(n):
         return wv[spec[n].lsb:spec[n].lsb + spec[n].width]
 
-    trap_m = ev.take & ~ev.to_s
-    trap_s = ev.take & ev.to_s
+    trap_m, trap_s, sret = f.trap_m, f.trap_s, f.sret_hs
     mpp_w = field("MPP")
     mpp_legal = pyrtl.select(mpp_w == 2, pyrtl.Const(0, 2), mpp_w)
     for n, reg in regs.items():
@@ -169,14 +200,18 @@ def _build_mstatus(f: _CsrFile) -> dict:
         elif n == "MPP":
             nxt = pyrtl.select(ev.mret, pyrtl.Const(0, 2), pyrtl.select(trap_m, priv, nxt))
         elif n == "SIE":
-            nxt = pyrtl.select(ev.sret, regs["SPIE"], pyrtl.select(trap_s, 0, nxt))
+            nxt = pyrtl.select(sret, regs["SPIE"], pyrtl.select(trap_s, 0, nxt))
         elif n == "SPIE":
-            nxt = pyrtl.select(ev.sret, 1, pyrtl.select(trap_s, regs["SIE"], nxt))
+            nxt = pyrtl.select(sret, 1, pyrtl.select(trap_s, regs["SIE"], nxt))
         elif n == "SPP":
-            nxt = pyrtl.select(ev.sret, 0, pyrtl.select(trap_s, priv[0], nxt))
+            nxt = pyrtl.select(sret, 0, pyrtl.select(trap_s, priv[0], nxt))
         elif n == "MPRV":
-            leave_m = (ev.mret & (regs["MPP"] != 3)) | ev.sret
+            leave_m = (ev.mret & (regs["MPP"] != 3)) | sret
             nxt = pyrtl.select(leave_m, 0, nxt)
+        elif n == "MPV":
+            nxt = pyrtl.select(ev.mret, 0, pyrtl.select(trap_m, f.v, nxt))
+        elif n == "GVA":
+            nxt = pyrtl.select(trap_m, ev.gva, nxt)
         reg.next <<= nxt
     fixed = {spec["UXL"].lsb: pyrtl.Const(2, 2), spec["SXL"].lsb: pyrtl.Const(2, 2),
              spec["SD"].lsb: regs["FS"] == 3}
@@ -205,11 +240,17 @@ def _drive_plain(f: _CsrFile, regs: dict, extra: dict) -> None:
     trap-entry updates and the ``extra`` {name: [(cond, value), ...]} writes through
     views."""
     ev = f.ev
-    trap_m, trap_s = ev.take & ~ev.to_s, ev.take & ev.to_s
+    trap_m, trap_s = f.trap_m, f.trap_s
     trap_updates = {
         "mepc": (trap_m, ev.epc), "mcause": (trap_m, ev.cause), "mtval": (trap_m, ev.tval),
         "sepc": (trap_s, ev.epc), "scause": (trap_s, ev.cause), "stval": (trap_s, ev.tval),
     }
+    if f.cfg.has_h:
+        trap_updates.update({
+            "mtval2": (trap_m, ev.tval2), "mtinst": (trap_m, ev.tinst),
+            "htval": (trap_s, ev.tval2), "htinst": (trap_s, ev.tinst),
+            "vsepc": (f.trap_vs, ev.epc), "vscause": (f.trap_vs, ev.cause),
+            "vstval": (f.trap_vs, ev.tval)})
     updates = {name: [upd] for name, upd in trap_updates.items()}
     for name, more in extra.items():
         updates.setdefault(name, []).extend(more)
@@ -265,8 +306,11 @@ def _build_counters(f: _CsrFile, plain: dict) -> None:
     inc = f.ev.retire & ~inhibit[2]
     minstret.next <<= pyrtl.select(f.wen("minstret"), f.wval,
                                    pyrtl.select(inc, (minstret + 1)[0:64], minstret))
+    time = f.irq.mtime
+    if f.cfg.has_h:  # VS/VU read time + htimedelta (hypervisor spec 8.2.11)
+        time = pyrtl.select(f.v, (time + plain["htimedelta"])[0:64], time)
     f.read.update(mcycle=mcycle, minstret=minstret, cycle=mcycle, instret=minstret,
-                  time=f.irq.mtime)
+                  time=time)
 
 
 def _pmp_cfg_byte(old: pyrtl.WireVector, new: pyrtl.WireVector) -> pyrtl.WireVector:
@@ -407,9 +451,10 @@ def _build_vsatp(f: _CsrFile) -> pyrtl.WireVector:
     sv39 = _reg("vsatp_sv39", 1, 0)
     asid = _reg("vsatp_asid", 16, 0)
     ppn = _reg("vsatp_ppn", 44, 0)
-    wen = f.wen("vsatp")
     mode = f.wval[60:64]
     legal = (mode == T.SATP_MODES["bare"]) | (mode == T.SATP_MODES["sv39"])
+    via_satp = f.req.addr == T.CSR_ADDR["satp"]  # V = 1: the whole write or nothing
+    wen = f.wen("vsatp") & (legal | ~via_satp)
     sv39.next <<= pyrtl.select(wen & legal, mode[3], sv39)
     asid.next <<= pyrtl.select(wen, f.wval[44:60], asid)
     ppn.next <<= pyrtl.select(wen, f.wval[0:44], ppn)
@@ -429,10 +474,28 @@ def _build_vsstatus(f: _CsrFile) -> dict:
     for n in names:
         lsb, width = spec[n].lsb, spec[n].width
         regs[n] = _reg(f"vsstatus_{n.lower()}", width, 0)
-        regs[n].next <<= pyrtl.select(wen, f.wval[lsb:lsb + width], regs[n])
+    trap, sret = f.trap_vs, f.sret_vs
+    xret = {"SIE": (regs["SPIE"], pyrtl.Const(0, 1)), "SPIE": (pyrtl.Const(1, 1), regs["SIE"]),
+            "SPP": (pyrtl.Const(0, 1), f.priv[0])}
+    for n in names:
+        lsb, width = spec[n].lsb, spec[n].width
+        nxt = pyrtl.select(wen, f.wval[lsb:lsb + width], regs[n])
+        if n in xret:
+            on_sret, on_trap = xret[n]
+            nxt = pyrtl.select(sret, on_sret, pyrtl.select(trap, on_trap, nxt))
+        regs[n].next <<= nxt
     fixed = {spec["UXL"].lsb: pyrtl.Const(2, 2), spec["SD"].lsb: regs["FS"] == 3}
     f.read["vsstatus"] = _place({**{spec[n].lsb: regs[n] for n in names}, **fixed})
     return regs
+
+
+def _hstatus_updates(f: _CsrFile, hs: pyrtl.WireVector) -> list:
+    """hstatus on trap entry into HS (SPV = V, SPVP = the privilege if V was 1, GVA)
+    and on an SRET from HS (SPV = 0) (hypervisor spec 8.2.1, 8.6.4; Spike's take_trap)."""
+    spvp = pyrtl.select(f.v, f.priv[0], hs[8])
+    on_trap = pyrtl.concat(hs[9:], spvp, f.v, f.ev.gva, hs[0:6])
+    on_sret = pyrtl.concat(hs[8:], pyrtl.Const(0, 1), hs[0:7])
+    return [(f.trap_s, on_trap), (f.sret_hs, on_sret)]
 
 
 def _build_h(f: _CsrFile, plain: dict) -> tuple[dict, dict]:
@@ -464,7 +527,7 @@ def _read_mux(f: _CsrFile) -> tuple[pyrtl.WireVector, pyrtl.WireVector]:
     width = len(values).bit_length() + 1
     rom = pyrtl.RomBlock(bitwidth=width, addrwidth=12, name="csr_index_rom",
                          romdata=rom_data, asynchronous=True)
-    entry = rom[f.req.addr]
+    entry = rom[f.addr]
     rdata = pyrtl.WireVector(64, name="csr_rdata")
     rdata <<= pyrtl.mux(entry[1:], *values, default=pyrtl.Const(0, 64))
     return rdata, entry[0]
@@ -498,15 +561,76 @@ def _access_illegal(f: _CsrFile, exists, plain, mstatus) -> pyrtl.WireVector:
     return out
 
 
+def _first(checks: list) -> tuple[pyrtl.WireVector, pyrtl.WireVector]:
+    """(illegal, virtual) of the first failing check; ``checks`` is a list of
+    (fails, is_virtual) in the order Spike makes them."""
+    illegal, virtual = pyrtl.Const(0, 1), pyrtl.Const(0, 1)
+    for fails, is_virtual in reversed(checks):
+        illegal = pyrtl.select(fails, ~is_virtual, illegal)
+        virtual = pyrtl.select(fails, is_virtual, virtual)
+    return illegal, virtual
+
+
+def _access_checks_h(f: _CsrFile, exists, plain, mstatus, h) -> tuple:
+    """CSR access rules with H (hypervisor spec 8.2, 8.6.1; Spike's verify_permissions):
+    insufficient privilege is a virtual-instruction exception when V = 1 and the CSR is
+    S- or HS-level, else illegal; VTVM, hcounteren and henvcfg.STCE are checked in VS."""
+    a, priv, v = f.req.addr, f.priv, f.v
+    level = a[8:10]
+    eff = pyrtl.select((priv == 1) & ~v, pyrtl.Const(2, 2), priv)  # HS counts as level 2
+    low = eff < level
+    hs = h["hstatus_f"]
+    bit = a[0:2]
+
+    def enabled(reg):
+        return pyrtl.mux(bit, reg[0], reg[1], reg[2], pyrtl.Const(0, 1))
+    is_ctr = (a[2:12] == (0xC00 >> 2)) & (a[0:2] != 3)
+    m_ok = (priv == 3) | enabled(plain["mcounteren"])
+    h_ok = ~v | enabled(plain["hcounteren"])
+    s_ok = (priv != 0) | enabled(plain["scounteren"])
+    is_satp = a == T.CSR_ADDR["satp"]
+    is_stc = a == T.CSR_ADDR["stimecmp"]
+    tm = lambda reg: reg[1]  # noqa: E731
+    checks = [
+        (~exists, pyrtl.Const(0, 1)),
+        (f.writes & (a[10:12] == 3), pyrtl.Const(0, 1)),
+        # (v)stimecmp: STCE, then the time counter's enables, then henvcfg.STCE (Sstc)
+        (is_stc & (priv != 3) & ~plain["menvcfg"][63], pyrtl.Const(0, 1)),
+        (is_stc & (priv != 3) & ~tm(plain["mcounteren"]), pyrtl.Const(0, 1)),
+        (is_stc & v & ~tm(plain["hcounteren"]), pyrtl.Const(1, 1)),
+        (is_stc & v & ~h["henvcfg_stce"], pyrtl.Const(1, 1)),
+        (low, v & (level != 3)),
+        (is_satp & v & hs["VTVM"], pyrtl.Const(1, 1)),
+        (is_satp & ~v & (priv == 1) & mstatus["TVM"], pyrtl.Const(0, 1)),
+        ((a == T.ALL_CSR_ADDR["hgatp"]) & ~v & (priv == 1) & mstatus["TVM"], pyrtl.Const(0, 1)),
+        ((a == T.ALL_CSR_ADDR["vstimecmp"]) & (priv == 1)
+         & ~(plain["menvcfg"][63] & tm(plain["mcounteren"])), pyrtl.Const(0, 1)),
+        (is_ctr & ~m_ok, pyrtl.Const(0, 1)),
+        (is_ctr & ~h_ok, pyrtl.Const(1, 1)),
+        (is_ctr & ~s_ok, v),
+    ]
+    illegal, virtual = _first(checks)
+    out_i = pyrtl.WireVector(1, name="csr_illegal")
+    out_v = pyrtl.WireVector(1, name="csr_virtual")
+    out_i <<= f.req.valid & illegal
+    out_v <<= f.req.valid & virtual
+    return out_i, out_v
+
+
 def build_csr_file(cfg: CoreConfig, req: CsrRequest, ev: TrapEvent, irq: IrqLines,
-                   next_priv: pyrtl.WireVector) -> CsrPorts:
-    """Elaborate the CSR file. ``next_priv`` is the privilege after this cycle."""
+                   next_priv: pyrtl.WireVector,
+                   next_v: pyrtl.WireVector | None = None) -> CsrPorts:
+    """Elaborate the CSR file. ``next_priv`` (and with H ``next_v``) are the privilege
+    (and virtualization mode) after this cycle."""
     f = _CsrFile(cfg, req, ev, irq)
     rdata = pyrtl.WireVector(64, name="csr_read_value")
     f.write_data(rdata)
     mstatus = _build_mstatus(f)
     plain = _make_plain(f)
-    _drive_plain(f, plain, {"mie": _mie_view_writes(f, plain)})
+    extra = {"mie": _mie_view_writes(f, plain)}
+    if cfg.has_h:
+        extra["hstatus"] = _hstatus_updates(f, plain["hstatus"])
+    _drive_plain(f, plain, extra)
     h, h_bits = _build_h(f, plain) if cfg.has_h else (None, {})
     mip = _build_interrupts(f, plain, h_bits)
     if cfg.has_h:
@@ -518,11 +642,18 @@ def build_csr_file(cfg: CoreConfig, req: CsrRequest, ev: TrapEvent, irq: IrqLine
     value, exists = _read_mux(f)
     rdata <<= value
     f.priv.next <<= next_priv
+    if cfg.has_h:
+        f.v.next <<= next_v
+        illegal, virtual = _access_checks_h(f, exists, plain, mstatus, h)
+        h.update(v=f.v, virtual=virtual, hedeleg=plain["hedeleg"],
+                 hideleg=plain["hideleg"].zero_extended(12))
+    else:
+        illegal = _access_illegal(f, exists, plain, mstatus)
     mideleg, mie = plain["mideleg"].zero_extended(12), plain["mie"]
     if cfg.has_h:  # 12-bit vectors: SGEIP (bit 12) never pends with GEILEN = 0
         mideleg, mie = mideleg | pyrtl.Const(T.IRQ_VS, 12), mie[0:12]
     return CsrPorts(
-        rdata=rdata, illegal=_access_illegal(f, exists, plain, mstatus), priv=f.priv,
+        rdata=rdata, illegal=illegal, priv=f.priv,
         mstatus=mstatus, mtvec=f.read["mtvec"], stvec=f.read["stvec"],
         mepc=f.read["mepc"], sepc=f.read["sepc"], medeleg=plain["medeleg"],
         mideleg=mideleg, mie=mie, mip=mip, pmp=pmp, time=irq.mtime,

@@ -108,8 +108,9 @@ def csrs_table() -> str:
 def csrs_h_table() -> str:
     """What ``has_h`` changes: the rows an H core adds or implements differently
     (``reset`` is the read-only-one bits of a ``plain`` row)."""
-    from hardware.isa.csrs import ALL_CSRS, CSRS
-    default = {c.name: c for c in CSRS}
+    from hardware.config import CoreConfig
+    from hardware.isa.csrs import ALL_CSRS, csr_table
+    default = {c.name: c for c in csr_table(CoreConfig(has_h=False))}
     rows = []
     for c in ALL_CSRS:
         old = default.get(c.name)

@@ -18,9 +18,12 @@ step of both stages is done here, at the leaf, in the order the spec gives (a VS
 permission fault ends the walk before the final G-stage walk), so a walk ends either
 with a translation the access may use, or with exactly one fault.
 
-Status: built and property-tested against ``reference.py``
-(``tests/unit/test_walker2.py``); the MMU (``mmu.py``) still uses the S-only walker
-(``ptw.py``) until the H extension's CSRs and V mode are wired (the MMU/H issue).
+The walk also reports both leaves' flags (all ones for a missing G stage), which the
+TLB keeps so that the MMU re-checks both stages' permissions at every hit.
+
+Used by the MMU (``mmu.py``) of a configuration with the H extension (the S-only
+configuration keeps the smaller ``ptw.py``); property-tested against ``reference.py``
+(``tests/unit/test_walker2.py``, ``tests/unit/test_mmu.py``).
 """
 
 from __future__ import annotations
@@ -70,6 +73,8 @@ class WalkResult:
     implicit: pyrtl.WireVector  # ... taken on a VS-stage PTE address
     ppn: pyrtl.WireVector  # 44-bit physical page of vaddr's 4 KiB page (when ok)
     level: pyrtl.WireVector  # 2-bit page size usable for a TLB entry (smaller of both)
+    s_flags: pyrtl.WireVector  # 8 flag bits of the S/VS-stage leaf (when ok, s_on)
+    g_flags: pyrtl.WireVector  # 8 flag bits of the G-stage leaf, all ones without G stage
 
 
 @dataclass
@@ -92,8 +97,9 @@ def _pte(pte: pyrtl.WireVector, level: pyrtl.WireVector) -> _Pte:
     return _Pte(leaf=leaf, bad=invalid | pyrtl.select(leaf, misaligned, bad_pointer), ppn=ppn)
 
 
-def _perm_ok(pte, priv, sum_, mxr, store, fetch, hlvx, g_stage: bool) -> pyrtl.WireVector:
-    """Steps 6-7 with Svade. G-stage leaves need U and are checked as U accesses."""
+def perm_ok(pte, priv, sum_, mxr, store, fetch, hlvx, g_stage: bool) -> pyrtl.WireVector:
+    """Steps 6-7 with Svade on a leaf's flags (bits 7:0 of ``pte``). G-stage leaves
+    need U and are checked as U accesses."""
     r, w, x, u, a, d = (pte[sv39.PTE_BITS[k]] for k in "RWXUAD")
     if g_stage:
         user_ok = u
@@ -127,7 +133,7 @@ def build_walker(req: WalkRequest, mode: WalkMode, pte: pyrtl.WireVector,
     busy = _reg(1, "busy")
     regs = {n: _reg(w, n) for n, w in (("phase", 2), ("s_level", 2), ("s_base", 44),
                                        ("g_level", 2), ("g_base", 44), ("gpa", 64),
-                                       ("spa", 56), ("s_page_level", 2))}
+                                       ("spa", 56), ("s_page_level", 2), ("s_flags", 8))}
     active = busy | req.start
     vpn2 = pyrtl.concat(req.s_root, req.vaddr[30:39], pyrtl.Const(0, 3))
     g_root = pyrtl.concat(req.g_root[2:44], pyrtl.Const(0, 2))
@@ -155,7 +161,7 @@ def build_walker(req: WalkRequest, mode: WalkMode, pte: pyrtl.WireVector,
     chk = _pte(pte, level)
 
     # --- the S/VS stage -------------------------------------------------------------
-    s_perm = _perm_ok(pte, mode.priv, mode.sum, mode.mxr_s, mode.store, mode.fetch,
+    s_perm = perm_ok(pte, mode.priv, mode.sum, mode.mxr_s, mode.store, mode.fetch,
                       mode.hlvx, g_stage=False)
     s_leaf_gpa = pyrtl.concat(_page(chk.ppn, s_level, req.vaddr), req.vaddr[0:12])
     s_next_gpa = pyrtl.concat(chk.ppn, _index(req.vaddr, (s_level - 1)[0:2], 9)[0:9],
@@ -163,7 +169,7 @@ def build_walker(req: WalkRequest, mode: WalkMode, pte: pyrtl.WireVector,
 
     # --- the G stage ----------------------------------------------------------------
     gpa_bad = gpa[GPA_BITS:64] != 0
-    g_perm = _perm_ok(pte, pyrtl.Const(0, 2), pyrtl.Const(0, 1),
+    g_perm = perm_ok(pte, pyrtl.Const(0, 2), pyrtl.Const(0, 1),
                       pyrtl.select(final, mode.mxr_g, pyrtl.Const(0, 1)),
                       final & mode.store, final & mode.fetch, final & mode.hlvx,
                       g_stage=True)
@@ -198,10 +204,12 @@ def build_walker(req: WalkRequest, mode: WalkMode, pte: pyrtl.WireVector,
                                    pyrtl.select(to_final, s_leaf_gpa.zero_extended(64), gpa))
     r["spa"].next <<= pyrtl.select(g_done, g_spa, cur["spa"])
     r["s_page_level"].next <<= pyrtl.select(to_final, s_level, cur["s_page_level"])
+    r["s_flags"].next <<= pyrtl.select(to_final, pte[0:8], cur["s_flags"])
 
     out = WalkResult(*(pyrtl.WireVector(w, name=f"walk_o_{n}") for n, w in (
         ("busy", 1), ("pte_addr", 64), ("done", 1), ("page_fault", 1), ("guest_fault", 1),
-        ("access_fault", 1), ("gpa", 64), ("implicit", 1), ("ppn", 44), ("level", 2))))
+        ("access_fault", 1), ("gpa", 64), ("implicit", 1), ("ppn", 44), ("level", 2),
+        ("s_flags", 8), ("g_flags", 8))))
     out.busy <<= active
     out.pte_addr <<= pyrtl.select(in_s, s_addr, g_addr)
     out.done <<= ends
@@ -215,4 +223,6 @@ def build_walker(req: WalkRequest, mode: WalkMode, pte: pyrtl.WireVector,
     s_lvl = pyrtl.select(req.s_on, cur["s_page_level"], pyrtl.Const(2, 2))
     out.level <<= pyrtl.select(in_s, s_level,
                                pyrtl.select(g_level < s_lvl, g_level, s_lvl))
+    out.s_flags <<= pyrtl.select(in_s, pte[0:8], cur["s_flags"])
+    out.g_flags <<= pyrtl.select(final, pte[0:8], pyrtl.Const(0xFF, 8))
     return out

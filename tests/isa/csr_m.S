@@ -10,6 +10,7 @@
 #define MSTATUS_ALWAYS (MSTATUS_SIE|MSTATUS_MIE|MSTATUS_SPIE|MSTATUS_MPIE|MSTATUS_SPP|MSTATUS_MPP|MSTATUS_MPRV|MSTATUS_TW|MSTATUS_TSR)
 #define MSTATUS_VM     (MSTATUS_SUM|MSTATUS_MXR|MSTATUS_TVM)
 #define XL64           ((2<<32)|(2<<34))
+#define MSTATUS_H      ((1<<38)|(1<<39))  /* GVA, MPV: only with H (h_csr.S) */
 #define MISA_BIT(c)    (1<<((c)-'A'))
 #define MISA_REQUIRED  ((2<<62)|MISA_BIT('I')|MISA_BIT('M')|MISA_BIT('A')|MISA_BIT('C')|MISA_BIT('S')|MISA_BIT('U'))
 #define MISA_ABSENT    (MISA_BIT('E')|MISA_BIT('F')|MISA_BIT('D')|MISA_BIT('Q')|MISA_BIT('V')|MISA_BIT('B'))
@@ -19,7 +20,7 @@ TEST_BEGIN
     csrr s0, mstatus
     /* Writing all ones sets exactly the implemented fields; UXL = SXL = 2 (64-bit); FS
        exists because S-mode does (lazy FP context), so SD summarises FS = dirty */
-    TEST_CASE(1, MSTATUS_ALWAYS|MSTATUS_FS|MSTATUS_SD|XL64, li a1, -1; csrw mstatus, a1; csrr a0, mstatus; li a2, ~MSTATUS_VM; and a0, a0, a2; csrw mstatus, s0)
+    TEST_CASE(1, MSTATUS_ALWAYS|MSTATUS_FS|MSTATUS_SD|XL64, li a1, -1; csrw mstatus, a1; csrr a0, mstatus; li a2, ~(MSTATUS_VM|MSTATUS_H); and a0, a0, a2; csrw mstatus, s0)
     /* SUM, MXR and TVM exist together, with virtual memory, or not at all */
     TEST_CASE(2, 1, li a1, -1; csrw mstatus, a1; csrr a0, mstatus; csrw mstatus, s0; li a2, MSTATUS_VM; and a0, a0, a2; seqz a3, a0; sub a0, a0, a2; seqz a0, a0; or a0, a0, a3)
     /* Writing zero clears them; UXL/SXL are read-only; XS is 0 */
@@ -49,21 +50,25 @@ TEST_BEGIN
     TEST_ILLEGAL(18, csrw marchid, zero)
     TEST_ILLEGAL(19, csrw mconfigptr, zero)
 
-    /* ---- medeleg: causes 1-9 delegable; 0 (with C), 10, 11 (M ecall) never ---- */
-    TEST_CASE(20, 0x3fe, li a1, -1; csrw medeleg, a1; csrr a0, medeleg; slli a0, a0, 52; srli a0, a0, 52)
+    /* ---- medeleg: causes 1-9 delegable; 0 (with C), 11 (M ecall) never; 10 (VS ecall)
+       only with H ---- */
+    TEST_CASE(20, 0x3fe | (HAS_H << 10), li a1, -1; csrw medeleg, a1; csrr a0, medeleg; slli a0, a0, 52; srli a0, a0, 52)
     TEST_CASE(21, 0x104, li a1, 0x104; csrw medeleg, a1; csrr a0, medeleg)
     TEST_CASE(22, 0, csrw medeleg, zero; csrr a0, medeleg)
-    /* ---- mideleg: only the supervisor interrupts ---- */
-    TEST_CASE(23, MIP_SSIP|MIP_STIP|MIP_SEIP, li a1, -1; csrw mideleg, a1; csrr a0, mideleg)
-    TEST_CASE(24, MIP_STIP, li a1, MIP_STIP|MIP_MTIP; csrw mideleg, a1; csrr a0, mideleg)
-    TEST_CASE(25, 0, csrw mideleg, zero; csrr a0, mideleg)
+    /* ---- mideleg: only the supervisor interrupts; with H the VS ones (and SGEI) read
+       1 (hypervisor spec 8.4.2) ---- */
+#define MIDELEG_H (HAS_H * 0x1444)
+    TEST_CASE(23, MIP_SSIP|MIP_STIP|MIP_SEIP|MIDELEG_H, li a1, -1; csrw mideleg, a1; csrr a0, mideleg)
+    TEST_CASE(24, MIP_STIP|MIDELEG_H, li a1, MIP_STIP|MIP_MTIP; csrw mideleg, a1; csrr a0, mideleg)
+    TEST_CASE(25, MIDELEG_H, csrw mideleg, zero; csrr a0, mideleg)
 
-    /* ---- mie: the six standard interrupt enables ---- */
-    TEST_CASE(26, 0xaaa, li a1, -1; csrw mie, a1; csrr a0, mie; csrw mie, zero)
-    TEST_CASE(27, MIP_MTIP|MIP_SSIP, li a1, MIP_MTIP|MIP_SSIP|0x1000; csrw mie, a1; csrr a0, mie; csrw mie, zero)
-    /* ---- mip: SSIP, STIP (Sstc off) and SEIP writable; MSIP/MTIP/MEIP are not ---- */
+    /* ---- mie: the six standard interrupt enables (with H also VSSIE/VSTIE/VSEIE/SGEIE) ---- */
+    TEST_CASE(26, 0xaaa | MIDELEG_H, li a1, -1; csrw mie, a1; csrr a0, mie; csrw mie, zero)
+    TEST_CASE(27, MIP_MTIP|MIP_SSIP|(HAS_H << 12), li a1, MIP_MTIP|MIP_SSIP|0x1000; csrw mie, a1; csrr a0, mie; csrw mie, zero)
+    /* ---- mip: SSIP, STIP (Sstc off) and SEIP writable (with H also VSSIP); MSIP/MTIP/MEIP
+       are not ---- */
     csrw menvcfg, zero
-    TEST_CASE(28, MIP_SSIP|MIP_STIP|MIP_SEIP, csrr s1, mip; li a1, -1; csrw mip, a1; csrr a0, mip; csrw mip, zero; xor a0, a0, s1)
+    TEST_CASE(28, MIP_SSIP|MIP_STIP|MIP_SEIP|(HAS_H << 2), csrr s1, mip; li a1, -1; csrw mip, a1; csrr a0, mip; csrw mip, zero; xor a0, a0, s1)
     TEST_CASE(29, 0, csrw mip, zero; csrr a0, mip; li a1, MIP_SSIP|MIP_STIP|MIP_SEIP; and a0, a0, a1)
     TEST_CASE(30, MIP_SSIP, csrsi mip, MIP_SSIP; csrr a0, mip; li a1, MIP_SSIP|MIP_STIP|MIP_SEIP; and a0, a0, a1; csrci mip, MIP_SSIP)
 

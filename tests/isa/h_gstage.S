@@ -16,7 +16,7 @@
 #define GPA_WIN  0x100000000
 #define GPA_HIGH 0x10000000000      /* bit 40: root entry 1024 */
 #define BAD_ADDR 0x20000000
-#define MEGA_PA  (RAM_BASE+0x200000)
+#define MEGA_PA  RAM_BASE  /* the megapage over RAM's first 2 MiB; cases use mega_slot */
 
 /* Entry idx of gl0 := leaf to the page at label target with flags; HFENCE.GVMA. */
 .macro G_LEAF idx, target, flags
@@ -151,9 +151,13 @@ TEST_BEGIN
     li t4, MEGA_PA
     PTE_SET gl1, 1, t4, GPTE_LEAF
     hfence.gvma
-    li s5, GPA_WIN+0x200000+0x1238
+    /* s5 = the guest-physical address of mega_slot through the megapage (fits RAM of
+       every variant: the offset is inside the program) */
+    la s5, mega_slot
+    li t4, MEGA_PA-(GPA_WIN+0x200000)
+    sub s5, s5, t4
     H_CASE_IN(40, VS, 0, li a1, 0x6789; sd a1, 0(s5); li a0, 0)
-    TEST_CASE(41, 0x6789, li a1, MEGA_PA+0x1238; ld a0, 0(a1))
+    TEST_CASE(41, 0x6789, la a1, mega_slot; ld a0, 0(a1))
     li t4, MEGA_PA+0x1000
     PTE_SET gl1, 1, t4, GPTE_LEAF
     hfence.gvma
@@ -225,6 +229,7 @@ gdata:
     .dword 0x8081828384858687
     .dword 0x0123456789abcdef
     .zero 4096-16
+mega_slot: .dword 0
     .text
     .balign 4096
 gcode:

@@ -16,7 +16,7 @@
 
 #define GPA_WIN  0x100000000        /* G-stage root entry 4 -> gl1 -> gl0 */
 #define VA_WIN   0x100000000        /* VS-stage root entry 4 -> vs_l1 -> vs_l0 */
-#define MEGA_PA  (RAM_BASE+0x200000)
+#define MEGA_PA  RAM_BASE  /* the megapage over RAM's first 2 MiB; cases use mega_slot */
 #define BAD_ADDR 0x20000000
 #define VS_R     (PTE_V|PTE_R|PTE_A|PTE_D)
 
@@ -288,9 +288,12 @@ TEST_BEGIN
     PTE_SET gl1, 1, t4, GPTE_LEAF
     hfence.gvma
     hfence.vvma
-    li s6, VA_WIN+0x600000+0x1ab8
+    /* s6 = the virtual address of mega_slot through both megapages */
+    la s6, mega_slot
+    li t4, MEGA_PA-(VA_WIN+0x600000)
+    sub s6, s6, t4
     H_CASE_IN(60, VS, 0, li a1, 0x3c3c; sd a1, 0(s6); li a0, 0)
-    TEST_CASE(61, 0x3c3c, li a1, MEGA_PA+0x1ab8; ld a0, 0(a1))
+    TEST_CASE(61, 0x3c3c, la a1, mega_slot; ld a0, 0(a1))
     /* a misaligned VS megapage: page fault */
     li t4, GPA_WIN+0x201000
     PTE_SET vs_l1, 3, t4, VS_R|PTE_W
@@ -327,6 +330,7 @@ gdata:
     .dword 0x8081828384858687
     .dword 0x0123456789abcdef
     .zero 4096-16
+mega_slot: .dword 0
     .text
     .balign 4096
 gcode:

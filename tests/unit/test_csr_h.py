@@ -20,6 +20,7 @@ from hardware.isa import docs_tables
 from test_csr_table import CsrBench
 
 H_CFG = CoreConfig(has_h=True)
+NOH = CoreConfig(has_h=False)
 H_TABLE = T.csr_table(H_CFG)
 H = T.by_name(H_CFG)
 U, S, M = 0, 1, 3
@@ -81,7 +82,7 @@ def hcsr():
 
 @pytest.fixture(scope="module")
 def csr0():
-    return CsrBench(CoreConfig())
+    return CsrBench(NOH)
 
 
 def wr(b: CsrBench, name: str, value: int) -> None:
@@ -117,7 +118,7 @@ def clean(b: CsrBench, stce: int = 0) -> None:
 
 def test_h_rows_follow_the_spec_and_has_h():
     names = {r.name: r.addr for r in H_TABLE}
-    base = {r.name: r.addr for r in T.csr_table(CoreConfig())}
+    base = {r.name: r.addr for r in T.csr_table(NOH)}
     assert {n: a for n, a in names.items() if n not in base} == H_SPEC_ADDR
     assert all(r.needs == "h" for r in H_TABLE if r.name in H_SPEC_ADDR)
     assert not set(H_SPEC_ADDR) & set(base)
@@ -128,7 +129,7 @@ def test_h_rows_follow_the_spec_and_has_h():
 @pytest.mark.parametrize("pmp", [0, 16])
 def test_has_h_false_table_unchanged(pmp):
     """Without H the shared rows keep their masks and resets."""
-    plain = T.by_name(CoreConfig(pmp_regions=pmp))
+    plain = T.by_name(CoreConfig(pmp_regions=pmp, has_h=False))
     assert plain["mstatus"].wmask == T.MSTATUS_WMASK == 0x7E79AA
     assert plain["medeleg"].wmask == 0xCB3FE
     assert (plain["mideleg"].wmask, plain["mideleg"].reset) == (0x222, 0)
@@ -154,13 +155,19 @@ def test_h_rows_privilege_and_masks():
 
 def test_mstatus_h_fields_only_with_h():
     assert T.mstatus_wmask(H_CFG) == T.MSTATUS_WMASK | (1 << 38) | (1 << 39)
-    assert T.mstatus_wmask(CoreConfig()) == T.MSTATUS_WMASK
+    assert T.mstatus_wmask(NOH) == T.MSTATUS_WMASK
     assert T.SSTATUS_RMASK & T.MSTATUS_H_WMASK == 0
 
 
 def test_docs_tables_are_current():
     assert docs_tables.main(["--check"]) == 0, "run python -m hardware.isa.docs_tables"
     assert "<!-- generated:csrs:h -->" in (docs_tables.DOCS_DIR / "csr.md").read_text()
+
+
+def test_docs_h_table_lists_what_h_adds_and_changes():
+    text = docs_tables.render("csrs:h")
+    for name in (*H_SPEC_ADDR, "mstatus", "misa", "medeleg", "mideleg", "mie", "mip"):
+        assert f"`{name}`" in text, name
 
 
 # --- without H: nothing exists ---------------------------------------------------------
@@ -395,25 +402,29 @@ def test_plain_h_rows_keep_their_mask(hcsr):
 def _ports(cfg: CoreConfig):
     """The CSR file of ``cfg`` elaborated in a fresh block."""
     pyrtl.reset_working_block()
-    z = {n: pyrtl.Input(w, n) for n, w in CsrBench.INPUTS.items()}
+    widths = dict(CsrBench.INPUTS, **(CsrBench.H_INPUTS if cfg.has_h else {}))
+    z = {n: pyrtl.Input(w, n) for n, w in widths.items()}
     return build_csr_file(
         cfg, CsrRequest(z["valid"], z["addr"], z["funct3"], z["src"], z["src_idx"], z["commit"]),
         TrapEvent(z["take"], z["to_s"], z["cause"], z["epc"], z["tval"], z["mret"], z["sret"],
-                  z["retire"]),
-        IrqLines(z["msip"], z["mtip"], z["meip"], z["seip"], z["mtime"]), z["next_priv"])
+                  z["retire"], z.get("to_vs"), z.get("gva"), z.get("tval2"), z.get("tinst")),
+        IrqLines(z["msip"], z["mtip"], z["meip"], z["seip"], z["mtime"]), z["next_priv"],
+        z.get("next_v"))
 
 
 def test_ports_h_exports():
     """What the core will need of the H CSRs is exported in ``CsrPorts.h``."""
     ports = _ports(H_CFG)
+    vectors = {"hedeleg": T.HEDELEG_WMASK.bit_length(), "hideleg": 12}  # for the trap unit
     for name in H_SPEC_ADDR:
         if H[name].kind != "const":
-            assert len(ports.h[name]) == 64, name
+            assert len(ports.h[name]) == vectors.get(name, 64), name
+    assert len(ports.h["v"]) == len(ports.h["virtual"]) == 1
     assert set(ports.h["hstatus_f"]) == {"GVA", "SPV", "SPVP", "HU", "VTVM", "VTW", "VTSR"}
     assert set(ports.h["vsstatus_f"]) == {"SIE", "SPIE", "SPP", "FS", "SUM", "MXR"}
     assert len(ports.h["vs_timer"]) == len(ports.h["henvcfg_stce"]) == 1
     assert {"MPV", "GVA"} <= set(ports.mstatus)
     assert (len(ports.mie), len(ports.mip), len(ports.mideleg)) == (12, 12, 12)
-    plain = _ports(CoreConfig())
+    plain = _ports(NOH)
     assert plain.h is None and not {"MPV", "GVA"} & set(plain.mstatus)
     pyrtl.reset_working_block()

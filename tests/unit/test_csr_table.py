@@ -3,7 +3,10 @@
 privileged spec 1.12 tables 2.2-2.5, write masks within 64 bits, read-only ranges
 (address bits 11:10 = 0b11), privilege bits 9:8, WARL read-back values checked against
 Spike (``spike --isa=rv64imac_zicsr_zifencei_zicntr_sstc``, write all ones / zeros,
-read back), and the generated docs table in docs/csr.md."""
+read back), and the generated docs table in docs/csr.md.
+
+Everything here is about a core without the H extension (``NOH``); the rows and
+behaviour H adds or changes are tested in test_csr_h.py. ``CsrBench`` serves both."""
 
 from __future__ import annotations
 
@@ -18,9 +21,9 @@ from hardware.core.csr import CsrRequest, IrqLines, TrapEvent, build_csr_file
 from hardware.isa import csrs as T
 from hardware.isa import docs_tables
 
-CFG = CoreConfig()
-TABLE = T.csr_table(CFG)
-ROWS = T.by_name(CFG)
+NOH = CoreConfig(has_h=False)
+TABLE = T.csr_table(NOH)
+ROWS = T.by_name(NOH)
 U, S, M = 0, 1, 3
 KINDS = {"plain", "const", "special"}
 LEGALIZE = {"", "clear_bit0", "tvec", "mpp"}
@@ -55,9 +58,10 @@ SPEC_ADDR = {
 
 # --- the table itself ------------------------------------------------------------------
 
+@pytest.mark.parametrize("has_h", [False, True])
 @pytest.mark.parametrize("pmp", [0, 1, 8, 9, 16])
-def test_addresses_and_names_unique(pmp):
-    rows = T.csr_table(CoreConfig(pmp_regions=pmp))
+def test_addresses_and_names_unique(pmp, has_h):
+    rows = T.csr_table(CoreConfig(pmp_regions=pmp, has_h=has_h))
     addrs = [r.addr for r in rows]
     names = [r.name for r in rows]
     assert len(set(addrs)) == len(addrs)
@@ -70,9 +74,10 @@ def test_addresses_follow_the_spec():
     assert {r.name: r.addr for r in TABLE} == SPEC_ADDR
 
 
+@pytest.mark.parametrize("has_h", [False, True])
 @pytest.mark.parametrize("pmp", range(17))
-def test_pmp_rows_follow_pmp_regions(pmp):
-    names = {r.name for r in T.csr_table(CoreConfig(pmp_regions=pmp))}
+def test_pmp_rows_follow_pmp_regions(pmp, has_h):
+    names = {r.name for r in T.csr_table(CoreConfig(pmp_regions=pmp, has_h=has_h))}
     assert {n for n in names if n.startswith("pmpaddr")} == {f"pmpaddr{i}" for i in range(pmp)}
     assert ("pmpcfg0" in names) == (pmp > 0)
     assert ("pmpcfg2" in names) == (pmp > 8)
@@ -127,7 +132,9 @@ def test_status_views_and_interrupt_masks():
     assert T.SSTATUS_WMASK & ~T.SSTATUS_RMASK == 0
     assert T.IRQ_S & ~T.IRQ_ALL == 0 and T.MIP_WMASK & ~T.IRQ_ALL == 0
     assert T.IRQ_ALL == 0xAAA and T.IRQ_S == 0x222
-    assert T.misa_reset(CoreConfig()) == (2 << 62) | sum(1 << (ord(c) - 65) for c in "ACIMSU")
+    assert T.misa_reset(NOH) == (2 << 62) | sum(1 << (ord(c) - 65) for c in "ACIMSU")
+    assert T.misa_reset(CoreConfig(has_h=True)) == \
+        (2 << 62) | sum(1 << (ord(c) - 65) for c in "ACHIMSU")
 
 
 def test_docs_csr_page_is_current():
@@ -141,21 +148,33 @@ def test_docs_csr_page_is_current():
 # --- the CSR file generated from the table ---------------------------------------------
 
 class CsrBench:
-    """The CSR file alone; instructions are CSRRW/CSRRS issued at a held privilege."""
+    """The CSR file alone; instructions are CSRRW/CSRRS issued at a held privilege.
+
+    With ``cfg.has_h`` the trap-event inputs H adds (``to_vs``, ``gva``, ``tval2``,
+    ``tinst``) and ``next_v`` are inputs too (held at 0: V = 0, no trap), and the
+    ``virtual`` output (virtual-instruction exception) is read with ``illegal``."""
 
     INPUTS = dict(valid=1, addr=12, funct3=3, src=64, src_idx=5, commit=1, take=1, to_s=1,
                   cause=64, epc=64, tval=64, mret=1, sret=1, retire=1, msip=1, mtip=1, meip=1,
                   seip=1, mtime=64, next_priv=2)
+    H_INPUTS = dict(to_vs=1, gva=1, tval2=64, tinst=64, next_v=1)
 
-    def __init__(self, cfg: CoreConfig = CFG):
+    def __init__(self, cfg: CoreConfig = NOH):
+        inputs = dict(self.INPUTS, **(self.H_INPUTS if cfg.has_h else {}))
+
         def build(valid, addr, funct3, src, src_idx, commit, take, to_s, cause, epc, tval,
-                  mret, sret, retire, msip, mtip, meip, seip, mtime, next_priv):
+                  mret, sret, retire, msip, mtip, meip, seip, mtime, next_priv, to_vs=None,
+                  gva=None, tval2=None, tinst=None, next_v=None):
             p = build_csr_file(cfg, CsrRequest(valid, addr, funct3, src, src_idx, commit),
-                               TrapEvent(take, to_s, cause, epc, tval, mret, sret, retire),
-                               IrqLines(msip, mtip, meip, seip, mtime), next_priv)
+                               TrapEvent(take, to_s, cause, epc, tval, mret, sret, retire,
+                                         to_vs, gva, tval2, tinst),
+                               IrqLines(msip, mtip, meip, seip, mtime), next_priv, next_v)
             self.widths = {n: len(getattr(p, n)) for n in ("mip", "mie", "mideleg")}
-            return {"rdata": p.rdata, "illegal": p.illegal, "priv": p.priv}
-        self.bench = UnitBench(self.INPUTS, build)
+            out = {"rdata": p.rdata, "illegal": p.illegal, "priv": p.priv}
+            if cfg.has_h:
+                out["virtual"] = p.h["virtual"]
+            return out
+        self.bench = UnitBench(inputs, build)
         self.priv = M
         self.bench(next_priv=M)
 
@@ -228,7 +247,7 @@ def test_plain_rows_keep_exactly_their_write_mask(csr):
     ("mtvec", MASK64 - 2), ("stvec", MASK64 - 2), ("mepc", MASK64 - 1), ("mcause", MASK64),
     ("pmpaddr0", (1 << 54) - 1), ("mhpmcounter3", 0), ("mhpmevent3", 0),
     ("mstatus", 0x8000_000A_0062_79AA | SUM_MXR | TVM),
-    ("misa", T.misa_reset(CoreConfig())),
+    ("misa", 0x8000_0000_0014_1105),  # RV64 ACIMSU
 ])
 def test_write_all_ones_reads_back_like_spike(csr, name, after_ones):
     csr.at(M)

@@ -1,5 +1,8 @@
 """Tests of the device tree generator and decoder (hardware/soc/dtb.py), including a
-run on Spike with the generated DTB."""
+run on Spike with the generated DTB.
+
+``CFG`` is the default SoC, whose core has the H extension; the ISA string is checked
+for both ``has_h`` settings (``H_CFG``, ``NOH_CFG``) and Spike runs with each."""
 
 import dataclasses
 import shutil
@@ -13,6 +16,8 @@ from hardware.config import CoreConfig, SocConfig
 from hardware.soc import dtb, memory_map
 
 CFG = SocConfig()
+H_CFG = SocConfig(core=CoreConfig(has_h=True))
+NOH_CFG = SocConfig(core=CoreConfig(has_h=False))
 
 
 def tree(cfg=CFG):
@@ -51,11 +56,15 @@ def test_root_chosen_and_memory():
 
 
 def test_cpu_node():
+    assert CFG.core.has_h
     cpu = tree()["cpus"]["cpu@0"]
     assert dtb.strings(cpu["device_type"]) == ["cpu"]
     assert dtb.u32s(cpu["reg"]) == (0,)
     assert dtb.strings(cpu["status"]) == ["okay"]
-    assert dtb.strings(cpu["riscv,isa"]) == ["rv64imac_zicsr_zifencei_zicntr_sstc"]
+    assert dtb.strings(cpu["riscv,isa"]) == ["rv64imach_zicsr_zifencei_zicntr_sstc"]
+    assert dtb.strings(cpu["riscv,isa-base"]) == ["rv64i"]
+    assert dtb.strings(cpu["riscv,isa-extensions"]) == ["i", "m", "a", "c", "h", "zicsr",
+                                                        "zifencei", "zicntr", "sstc"]
     assert dtb.strings(cpu["mmu-type"]) == ["riscv,sv39"]
     assert dtb.u32s(cpu["riscv,pmpregions"]) == (16,)
     intc = cpu["interrupt-controller"]
@@ -66,12 +75,16 @@ def test_cpu_node():
 
 @pytest.mark.parametrize("core,isa", [
     (CoreConfig(has_h=True), "rv64imach_zicsr_zifencei_zicntr_sstc"),
-    (CoreConfig(has_c=False, pmp_regions=0), "rv64ima_zicsr_zifencei_zicntr_sstc"),
+    (CoreConfig(has_h=False), "rv64imac_zicsr_zifencei_zicntr_sstc"),
+    (CoreConfig(has_h=True, has_c=False, pmp_regions=0), "rv64imah_zicsr_zifencei_zicntr_sstc"),
+    (CoreConfig(has_h=False, has_c=False, pmp_regions=0), "rv64ima_zicsr_zifencei_zicntr_sstc"),
 ])
 def test_isa_and_pmp_follow_config(core, isa):
     cfg = dataclasses.replace(CFG, core=core, timebase_divider=4)
     cpus = tree(cfg)["cpus"]
     assert dtb.strings(cpus["cpu@0"]["riscv,isa"]) == [isa]
+    base, *multi = isa.split("_")
+    assert dtb.strings(cpus["cpu@0"]["riscv,isa-extensions"]) == [*base[4:], *multi]
     assert dtb.u32s(cpus["cpu@0"]["riscv,pmpregions"]) == (core.pmp_regions,)
     assert dtb.u32s(cpus["timebase-frequency"]) == (dtb.CORE_CLOCK_HZ // 4,)
 
@@ -184,8 +197,8 @@ def spike_run(tmp_path, cfg: SocConfig, result: int, isa: str) -> subprocess.Com
 
 
 @pytest.mark.parametrize("cfg,isa", [
-    (CFG, "rv64imac_zicntr_sstc"),
-    (SocConfig(core=CoreConfig(has_h=True)), "rv64imach_zicntr_sstc"),
+    (NOH_CFG, "rv64imac_zicntr_sstc"),
+    (H_CFG, "rv64imach_zicntr_sstc"),
 ])
 def test_spike_runs_with_our_dtb(tmp_path, cfg, isa):
     run = spike_run(tmp_path, cfg, 1, isa)
@@ -194,5 +207,5 @@ def test_spike_runs_with_our_dtb(tmp_path, cfg, isa):
 
 
 def test_spike_reports_failure(tmp_path):
-    run = spike_run(tmp_path, CFG, (3 << 1) | 1, "rv64imac_zicntr_sstc")
+    run = spike_run(tmp_path, H_CFG, (3 << 1) | 1, "rv64imach_zicntr_sstc")
     assert run.returncode == 3

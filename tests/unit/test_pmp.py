@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from core_unit_bench import UnitBench, run_rom_program
+from hardware.config import CoreConfig, SocConfig
 from hardware.core.pmp import (A_NA4, A_NAPOT, A_OFF, A_TOR, PmpState, build_pmp_lookup,
                                decode_ranges, pmp_allows)
 
@@ -303,6 +304,10 @@ def test_fetch_needs_execute(pmp4):
 
 # --- the core's use of the checker -----------------------------------------------------
 
+#: The core checks fetches through a different MMU with and without H: run on both.
+CORES = {"h": SocConfig(core=CoreConfig(has_h=True)),
+         "noh": SocConfig(core=CoreConfig(has_h=False))}
+
 STRADDLE_SRC = """
 .option norvc
   la t0, handler
@@ -327,8 +332,9 @@ boundary = straddle + 2
 """
 
 
-def test_fetch_checks_both_halves_of_a_32_bit_instruction():
-    recs = run_rom_program(STRADDLE_SRC, 200)
+@pytest.mark.parametrize("core", sorted(CORES))
+def test_fetch_checks_both_halves_of_a_32_bit_instruction(core):
+    recs = run_rom_program(STRADDLE_SRC, 200, CORES[core])
     trap = next(r for r in recs if r["trap"])
     boundary = 0x1000 + 0x200
     assert (trap["pc"], trap["cause"]) == (boundary - 2, 1)
@@ -342,9 +348,10 @@ SPLIT_X_SRC = STRADDLE_SRC.replace("li t0, 0x9B8D", "li t0, 0x9F8D").replace(
     "boundary = straddle + 2\n  addi a0, a0, 1", "boundary = straddle + 2\n  ebreak")
 
 
-def test_fetch_halves_may_be_allowed_by_different_entries():
+@pytest.mark.parametrize("core", sorted(CORES))
+def test_fetch_halves_may_be_allowed_by_different_entries(core):
     assert SPLIT_X_SRC != STRADDLE_SRC and "ebreak" in SPLIT_X_SRC
-    recs = run_rom_program(SPLIT_X_SRC, 200)
+    recs = run_rom_program(SPLIT_X_SRC, 200, CORES[core])
     trap = next(r for r in recs if r["trap"])
     boundary = 0x1000 + 0x200
     assert (trap["pc"], trap["cause"]) == (boundary + 2, 3)

@@ -2,7 +2,10 @@
 RISC-V privileged spec 3.1.6.1 (global interrupt enables), 3.1.7 (mtvec modes), 3.1.8
 (medeleg/mideleg), 3.1.9 (interrupt priority MEI > MSI > MTI > SEI > SSI > STI),
 3.1.15 (mcause) and 3.1.16 (mtval), and from Spike's ``take_interrupt``: interrupts
-that stay in M are chosen before the ones delegated to S."""
+that stay in M are chosen before the ones delegated to S.
+
+``build_trap`` is the trap unit of a core without the H extension, so the delegation
+masks come from the CSR table of ``NOH``."""
 
 from __future__ import annotations
 
@@ -19,7 +22,8 @@ from hardware.isa.csrs import IRQ_ALL, by_name
 
 SETTINGS = settings(max_examples=200, deadline=None)
 U, S, M = 0, 1, 3
-CSRS = by_name(CoreConfig())
+NOH = CoreConfig(has_h=False)
+CSRS = by_name(NOH)
 MEDELEG_W = CSRS["medeleg"].wmask
 MIDELEG_W = CSRS["mideleg"].wmask
 
@@ -218,3 +222,17 @@ def test_delegation_masks_match_spike():
     assert MEDELEG_W == 0xCB3FE
     assert not MEDELEG_W >> causes.CAUSE_MACHINE_ECALL & 1
     assert MIDELEG_W == 0x222
+
+
+def test_delegation_masks_with_h_match_spike():
+    """The H core's masks (``build_trap_h``'s inputs), read back from spike
+    --isa=rv64imach_zicntr_sstc after writing all ones: medeleg adds the virtual
+    supervisor ecall (10) and the guest-page faults (20, 21, 23) and the virtual
+    instruction exception (22); mideleg reads the VS/SGE bits as 1; hedeleg is every
+    medeleg bit an HS may pass on (not the ecalls from HS/VS/M, not the guest-page
+    faults or the virtual instruction exception)."""
+    h = by_name(CoreConfig(has_h=True))
+    assert h["medeleg"].wmask == 0xFCB7FE
+    assert h["mideleg"].wmask | h["mideleg"].reset == 0x1666
+    assert (h["hedeleg"].wmask, h["hideleg"].wmask) == (0xCB1FF, 0x444)
+    assert h["hedeleg"].wmask & ~h["medeleg"].wmask == 1  # only misaligned fetch (0)

@@ -53,9 +53,9 @@ def sim():
     s.close()
 
 
-def soup(seed: int) -> np.ndarray:
+def soup(seed: int, flag_p: float = 0.9, u_p: float = 0.9) -> np.ndarray:
     """One word per PTE slot: mostly pointers into RAM and leaves whose flags are set
-    with probability 0.9 each (so walks often succeed), some garbage."""
+    with probability ``flag_p`` each (U: ``u_p``) so walks often succeed, some garbage."""
     rng = np.random.default_rng(seed)
     n = 1 << (RAM_BITS - 3)
     kind = rng.integers(0, 20, n)
@@ -63,7 +63,8 @@ def soup(seed: int) -> np.ndarray:
     ppn_ram = np.where(rng.random(n) < 0.03, ppn_ram - np.uint64(BASE_PPN), ppn_ram)
     flags = np.zeros(n, dtype=np.uint64)
     for bit in (1, 2, 3, 4, 6, 7):  # R W X U A D
-        flags |= (rng.random(n) < 0.9).astype(np.uint64) << np.uint64(bit)
+        flags |= (rng.random(n) < (u_p if bit == 4 else flag_p)).astype(np.uint64) \
+            << np.uint64(bit)
     leaf_ppn = np.where(rng.random(n) < 0.5, ppn_ram, ppn_ram & ~np.uint64(0x1FF))
     pointer = (ppn_ram << np.uint64(10)) | np.uint64(1)
     pointer |= np.where(rng.random(n) < 0.05, np.uint64(1 << 6), np.uint64(0))

@@ -8,8 +8,14 @@ causes):
   generated body, by table row (``hardware/isa/instructions.py``) and mode;
 - exception and interrupt causes x the mode that handles them (M or S, the delegation
   target), from each trap record and the record after it;
-- transitions of the privilege state in ``mstatus``: MPP, SPP and MPRV, old -> new, by
-  the event that caused them (CSR write, trap entry, MRET, SRET).
+- transitions of the privilege state in ``mstatus``: MPP, SPP, MPRV, SUM, MXR and TVM,
+  old -> new, by the event that caused them (CSR write, trap entry, MRET, SRET);
+- paging (priv 4.1.11, 4.2.1, 4.3): accesses through the page tables by what they go
+  through (the generator's tag: 4 KiB page, 2 MiB or 1 GiB superpage, a leaf outside
+  RAM, a hole, the identity map), access kind, mode and outcome (retired, or the
+  cause); SFENCE.VMA by form (rs1/rs2 zero or not), mode and outcome; S-mode accesses
+  by SUM/MXR and outcome; page faults by the faulting mode and the handling mode;
+  satp writes by the MODE written, mode and outcome.
 
 The status fields are replayed from the records: trap entry and xRET follow the spec;
 a CSR write's operand is the value of its source register, known because every record
@@ -30,13 +36,23 @@ from hardware.isa.instructions import lookup
 
 PRIV_NAMES = {0: "U", 1: "S", 3: "M"}
 MODES = ("M", "S", "U")
-MSTATUS, SSTATUS = 0x300, 0x100
+MSTATUS, SSTATUS, SATP = 0x300, 0x100, 0x180
+SFENCE_VMA_MATCH, SFENCE_VMA_MASK = 0x12000073, 0xFE007FFF
+PAGE_FAULT_CODES = (12, 13, 15)
 MRET, SRET = 0x30200073, 0x10200073
 SPP_BIT, MPRV_BIT, MPP_SHIFT = 8, 17, 11
 #: Events that change the privilege state.
 EVENTS = ("csr", "trap", "mret", "sret")
 #: The privilege-state fields and their values.
-STATUS_VALUES = {"MPP": ("U", "S", "M"), "SPP": ("U", "S"), "MPRV": ("0", "1")}
+STATUS_VALUES = {"MPP": ("U", "S", "M"), "SPP": ("U", "S"), "MPRV": ("0", "1"),
+                 "SUM": ("0", "1"), "MXR": ("0", "1"), "TVM": ("0", "1")}
+#: Single-bit mstatus fields the replay follows: name -> (bit, written through sstatus).
+STATUS_BITS = {"MPRV": (17, False), "SUM": (18, True), "MXR": (19, True), "TVM": (20, False)}
+#: Paging bins: what an access went through, kinds, modes and outcomes.
+VM_TAGS = ("4k", "2m", "1g")
+VM_ACCESSES = ("load", "store", "amo", "lr", "sc", "fetch")
+VM_OUTCOMES = ("ok", "page fault")
+FENCE_FORMS = ("all", "va", "asid", "va+asid")
 
 
 def _mpp_name(value: int) -> str:
@@ -48,8 +64,9 @@ def _mpp_name(value: int) -> str:
 class StatusReplay:
     """MPP/SPP/MPRV as the records change them."""
 
-    fields: dict[str, str] = field(default_factory=lambda: {"MPP": "U", "SPP": "U",
-                                                            "MPRV": "0"})
+    fields: dict[str, str] = field(default_factory=lambda: {"MPP": "U", "SPP": "U", "MPRV": "0",
+                                                            "SUM": "0", "MXR": "0",
+                                                            "TVM": "0"})
     regs: list[int] = field(default_factory=lambda: [0] * 32)
 
     def set(self, name: str, value: str, event: str, out: Counter) -> None:
@@ -61,9 +78,11 @@ class StatusReplay:
     def load(self, value: int, mstatus: bool) -> None:
         """Resynchronise from a read of mstatus (or sstatus: SPP only)."""
         self.fields["SPP"] = "S" if value >> SPP_BIT & 1 else "U"
+        for name, (bit, in_sstatus) in STATUS_BITS.items():
+            if mstatus or in_sstatus:
+                self.fields[name] = str(value >> bit & 1)
         if mstatus:
             self.fields["MPP"] = _mpp_name(value >> MPP_SHIFT & 3)
-            self.fields["MPRV"] = str(value >> MPRV_BIT & 1)
 
     def csr(self, insn: int, old: int | None, mstatus: bool, out: Counter) -> None:
         """Apply a Zicsr instruction on mstatus/sstatus (``old``: the value it read)."""
@@ -76,10 +95,11 @@ class StatusReplay:
             self.load(old, mstatus)
         current = {"SPP": int(self.fields["SPP"] == "S"),
                    "MPP": {"U": 0, "S": 1, "M": 3}[self.fields["MPP"]],
-                   "MPRV": int(self.fields["MPRV"])}
-        bits = {"SPP": (SPP_BIT, 1), "MPP": (MPP_SHIFT, 3), "MPRV": (MPRV_BIT, 1)}
+                   **{n: int(self.fields[n]) for n in STATUS_BITS}}
+        bits = {"SPP": (SPP_BIT, 1), "MPP": (MPP_SHIFT, 3),
+                **{n: (bit, 1) for n, (bit, _) in STATUS_BITS.items()}}
         for name, (shift, mask) in bits.items():
-            if not mstatus and name != "SPP":
+            if not mstatus and name != "SPP" and not STATUS_BITS.get(name, (0, False))[1]:
                 continue
             value = operand >> shift & mask
             new = {1: value, 2: current[name] | value, 3: current[name] & ~value}[kind]
@@ -100,12 +120,18 @@ class Coverage:
     trapped: Counter = field(default_factory=Counter)  # (row name, mode) -> raised an exception
     causes: Counter = field(default_factory=Counter)  # (cause name, target mode) -> traps
     status: Counter = field(default_factory=Counter)  # (field, old, new, event) -> count
+    vm: Counter = field(default_factory=Counter)  # (tag, access, mode, outcome) -> count
+    fences: Counter = field(default_factory=Counter)  # (form, mode, outcome) -> count
+    sumxr: Counter = field(default_factory=Counter)  # (SUM, MXR, outcome) of S data accesses
+    faults: Counter = field(default_factory=Counter)  # (cause, faulting mode, handler) pages
+    satp: Counter = field(default_factory=Counter)  # (MODE written, mode, outcome) -> count
 
     # ---- collecting
 
-    def observe(self, records, body: tuple[int, int]) -> None:
-        """Add one run: its records (``Retired``, oldest first) and the body's
-        [first, end) addresses."""
+    def observe(self, records, body: tuple[int, int], tags: dict[int, str] | None = None) -> None:
+        """Add one run: its records (``Retired``, oldest first), the body's [first,
+        end) addresses and, for paging programs, ``Program.tags`` (pc -> what the
+        access at pc goes through)."""
         self.programs += 1
         self.records += len(records)
         lo, hi = body
@@ -119,9 +145,16 @@ class Coverage:
                 name = names[word] = row.name if row else "unknown"
             return name
 
+        tags = tags or {}
         for i, r in enumerate(records):
             in_body = lo <= r.pc < hi
             mode = PRIV_NAMES.get(r.priv, str(r.priv))
+            nxt = records[i + 1] if i + 1 < len(records) else None
+            if r.trap and r.cause in PAGE_FAULT_CODES:
+                target = PRIV_NAMES.get(nxt.priv, "?") if nxt else "?"
+                self.faults[(cause_name(r.cause), mode, target)] += 1
+            if in_body:
+                self._paging(r, nxt, mode, tags.get(r.pc), replay, row_name)
             if r.trap:
                 if in_body and not r.cause & INTERRUPT_BIT:
                     self.trapped[(row_name(r.insn), mode)] += 1
@@ -134,6 +167,43 @@ class Coverage:
             self._status(r, records[i + 1].priv if i + 1 < len(records) else None, replay)
             if r.rd:
                 replay.regs[r.rd] = r.rd_wdata
+
+    def _paging(self, r, nxt, mode: str, tag: str | None, replay: StatusReplay,
+                row_name) -> None:
+        """The paging bins of one body record (``nxt``: the record after it)."""
+        interrupt = r.trap and r.cause & INTERRUPT_BIT
+        if interrupt:
+            return
+        outcome = cause_name(r.cause) if r.trap else "ok"
+        insn = r.insn
+        if insn & SFENCE_VMA_MASK == SFENCE_VMA_MATCH:
+            form = FENCE_FORMS[(insn >> 15 & 31 != 0) + 2 * (insn >> 20 & 31 != 0)]
+            self.fences[(form, mode, outcome)] += 1
+        elif insn & 0x7F == 0x73 and insn >> 12 & 7 not in (0, 4) and insn >> 20 == SATP \
+                and insn >> 12 & 3 == 1:
+            operand = insn >> 15 & 31 if insn >> 12 & 7 >= 5 else replay.regs[insn >> 15 & 31]
+            written = {0: "bare", 8: "sv39"}.get(operand >> 60 & 15, "unsupported")
+            self.satp[(written, mode, outcome)] += 1
+        if not tag:
+            return
+        if tag.startswith("fetch-"):
+            tag, access = tag.removeprefix("fetch-"), "fetch"
+            if r.trap:
+                return
+            outcome = cause_name(nxt.cause) if nxt and nxt.trap and \
+                not nxt.cause & INTERRUPT_BIT else "ok"
+        else:
+            name = row_name(insn)
+            access = ("lr" if name.startswith("lr.") else "sc" if name.startswith("sc.")
+                      else "amo" if name.startswith("amo") else
+                      "store" if name.removeprefix("c.").startswith("s") else "load")
+        if tag in ("pte", "fence"):
+            return
+        if outcome in ("LOAD_PAGE_FAULT", "STORE_PAGE_FAULT", "FETCH_PAGE_FAULT"):
+            outcome = "page fault"
+        self.vm[(tag, access, mode, outcome)] += 1
+        if mode == "S" and access != "fetch":
+            self.sumxr[(replay.fields["SUM"], replay.fields["MXR"], outcome)] += 1
 
     def _trap(self, r, target, replay: StatusReplay, in_body: bool) -> None:
         interrupt = bool(r.cause & INTERRUPT_BIT)
@@ -172,6 +242,8 @@ class Coverage:
         self.trapped.update(other.trapped)
         self.causes.update(other.causes)
         self.status.update(other.status)
+        for name in ("vm", "fences", "sumxr", "faults", "satp"):
+            getattr(self, name).update(getattr(other, name))
 
     @property
     def retire_fraction(self) -> float:
@@ -184,7 +256,9 @@ class Coverage:
                 "insn": [[n, m, c] for (n, m), c in sorted(self.insn.items())],
                 "trapped": [[n, m, c] for (n, m), c in sorted(self.trapped.items())],
                 "causes": [[n, t, c] for (n, t), c in sorted(self.causes.items())],
-                "status": [[*k, c] for k, c in sorted(self.status.items())]}
+                "status": [[*k, c] for k, c in sorted(self.status.items())],
+                **{name: [[*k, c] for k, c in sorted(getattr(self, name).items())]
+                   for name in ("vm", "fences", "sumxr", "faults", "satp")}}
 
     @classmethod
     def from_json(cls, data: dict) -> Coverage:
@@ -193,6 +267,8 @@ class Coverage:
         cov.trapped.update({(n, m): c for n, m, c in data["trapped"]})
         cov.causes.update({(n, t): c for n, t, c in data["causes"]})
         cov.status.update({tuple(k): c for *k, c in data["status"]})
+        for name in ("vm", "fences", "sumxr", "faults", "satp"):
+            getattr(cov, name).update({tuple(k): c for *k, c in data.get(name, ())})
         return cov
 
     def universe(self, cfg: SocConfig) -> dict[str, list]:
@@ -207,7 +283,15 @@ class Coverage:
         irqs = [f"irq {c.name}" for c in INTERRUPTS if not c.h_only]
         transitions = [(f, a, b) for f, vals in STATUS_VALUES.items() for a in vals
                        for b in vals if a != b]
-        return {"rows": rows, "causes": causes, "irqs": irqs, "transitions": transitions}
+        vm = [(t, a, m, o) for t in VM_TAGS for a in VM_ACCESSES for m in ("S", "U")
+              for o in VM_OUTCOMES]
+        fences = [(f, m, "ok") for f in FENCE_FORMS for m in ("M", "S")] + \
+            [(f, "U", "ILLEGAL_INSTRUCTION") for f in FENCE_FORMS]
+        sumxr = [(a, b, o) for a in "01" for b in "01" for o in ("ok", "page fault")]
+        faults = [(cause_name(c), m, t) for c in PAGE_FAULT_CODES for m in ("S", "U")
+                  for t in ("M", "S")]
+        return {"rows": rows, "causes": causes, "irqs": irqs, "transitions": transitions,
+                "vm": vm, "fences": fences, "sumxr": sumxr, "faults": faults}
 
     def summary(self, cfg: SocConfig) -> str:
         """One short line for the progress display."""
@@ -221,7 +305,13 @@ class Coverage:
         return (f"rows {got_rows}/{len(u['rows'])} "
                 f"rowxmode {len(cells & {(n, m) for n in u['rows'] for m in MODES})}/"
                 f"{3 * len(u['rows'])} causes {got_causes}/{len(u['causes']) + len(u['irqs'])}"
-                f" status {got_trans}/{len(u['transitions'])}")
+                f" status {got_trans}/{len(u['transitions'])}"
+                f" paging {self._got(u, 'vm')}/{len(u['vm'])}")
+
+    def _got(self, universe: dict, name: str) -> int:
+        """Bins of ``name`` (vm, fences, sumxr, faults) in ``universe`` seen so far."""
+        seen = getattr(self, name)
+        return sum(1 for b in universe[name] if seen.get(b))
 
     def report(self, cfg: SocConfig) -> str:
         """The coverage tables (text)."""
@@ -248,7 +338,26 @@ class Coverage:
         for f, a, b in u["transitions"]:
             counts = [self.status.get((f, a, b, e), 0) for e in EVENTS]
             out.append(f"  {f:<6}{a + '->' + b:<12}" + "".join(f"{c:>8}" for c in counts))
+        out += self._paging_report(u)
         return "\n".join(out)
+
+    def _paging_report(self, u: dict) -> list[str]:
+        out = ["", f"paging: accesses through the page tables ({self._got(u, 'vm')}/"
+               f"{len(u['vm'])} bins; tag access mode: ok/page fault/other):"]
+        keys = sorted({k[:3] for k in self.vm} | {b[:3] for b in u["vm"]})
+        for t, a, m in keys:
+            ok = self.vm.get((t, a, m, "ok"), 0)
+            pf = self.vm.get((t, a, m, "page fault"), 0)
+            other = sum(c for k, c in self.vm.items() if k[:3] == (t, a, m)) - ok - pf
+            out.append(f"  {t:<9}{a:<7}{m:<3}{ok:>7}/{pf}/{other}")
+        for name, title in (("fences", "SFENCE.VMA form x mode x outcome"),
+                            ("sumxr", "S data accesses by SUM, MXR, outcome"),
+                            ("faults", "page faults x faulting mode x handling mode"),
+                            ("satp", "satp writes x MODE written x mode x outcome")):
+            extra = f" ({self._got(u, name)}/{len(u[name])} bins)" if name in u else ""
+            out += ["", f"{title}{extra}:"]
+            out += [f"  {' '.join(k)}: {c}" for k, c in sorted(getattr(self, name).items())]
+        return out
 
 
 def dumps(cov: Coverage) -> str:

@@ -43,6 +43,7 @@ from hardware.isa.instructions import (BY_NAME, FORMAT_IMM, IMMEDIATES, INSTRUCT
 from hardware.sim.elf import ElfImage, load_elf
 from hardware.soc.memory_map import region
 from tools.fuzz import FuzzError
+from tools.fuzz import paging as pg
 from tools.linker import write_linker_script
 from tools.toolchain import BUILD_DIR, build_elf, platform_defines
 
@@ -57,6 +58,9 @@ GP_OFFSET = 256
 STUBS = 4
 #: Bytes reserved for the body (it is padded to this size).
 BODY_CAPACITY = 32 * 1024
+#: Pages of the runtime's page-table pool and extra data pages (paging programs).
+PT_PAGES = 12
+VPAGES = 2
 #: a7 values of the runtime's ecall services.
 MAGIC_UP = -1957
 MAGIC_CLR = -1958
@@ -67,16 +71,18 @@ PRV_U, PRV_S, PRV_M = 0, 1, 3
 
 MSTATUS_SIE, MSTATUS_MIE, MSTATUS_MPIE = 1 << 1, 1 << 3, 1 << 7
 MSTATUS_SPP, MSTATUS_MPP, MSTATUS_MPRV, MSTATUS_TSR = 1 << 8, 3 << 11, 1 << 17, 1 << 22
+MSTATUS_SUM, MSTATUS_MXR, MSTATUS_TVM = 1 << 18, 1 << 19, 1 << 20
 MENVCFG_STCE = 1 << 63
 #: Exception causes no generated program can raise: misaligned fetch (0; targets are
-#: 2-byte aligned with C, and the generator makes no misaligned jumps) and the page
-#: faults (12, 13, 15; no MMU yet).
-UNREACHABLE_CAUSES = frozenset({0, 12, 13, 15})
+#: 2-byte aligned with C, and the generator makes no misaligned jumps). The page faults
+#: (12, 13, 15) need a paging program (``Program.vm``).
+UNREACHABLE_CAUSES = frozenset({0})
+PAGE_FAULTS = frozenset({12, 13, 15})
 #: medeleg bits the runtime relies on: ecall from S always reaches M.
 CAUSE_ECALL_S, CAUSE_ILLEGAL = 9, 2
-#: medeleg bits of the page faults (12, 13, 15): writable in the model, read-only 0 in
-#: Spike without an MMU (both legal WARL choices); generated writes leave them 0.
-MEDELEG_DIFFERS = (1 << 12) | (1 << 13) | (1 << 15)
+#: medeleg bits generated writes leave 0 (none since the MMU: the page-fault bits 12, 13,
+#: 15 are writable in the model and in Spike with mmu-type riscv,sv39).
+MEDELEG_DIFFERS = 0
 PMP_R, PMP_W, PMP_X, PMP_L = 1, 2, 4, 0x80
 PMP_OFF, PMP_TOR, PMP_NA4, PMP_NAPOT = 0, 1, 2, 3
 
@@ -217,6 +223,7 @@ class GenOptions:
     counter_values: bool = False  # read cycle/time/instret into registers (oracle syncs them)
     external_irqs: bool = False  # PLIC items, handlers claim/complete, harness line schedule
     signature: bool = False  # exit code = hash of the final state (oracles without lockstep)
+    paging: bool = True  # the strategy also draws Sv39 programs (S/U through page tables)
 
 
 # --------------------------------------------------------------------------- emitter
@@ -231,6 +238,7 @@ class Insn:
     size: int  # 2 or 4
     name: str  # table row, or "illegal"
     item: int  # index of the item that produced it
+    tag: str = ""  # paging: what the access goes through (4k, 2m, 1g, io, hole, identity)
 
     def text(self) -> str:
         """Disassembly, as in the listing."""
@@ -245,13 +253,13 @@ class Emitter:
         self.insns: list[Insn] = []
         self.item = 0
 
-    def emit(self, name: str, imm: int = 0, **ops: int) -> Insn:
+    def emit(self, name: str, imm: int = 0, tag: str = "", **ops: int) -> Insn:
         """Encode and append ``name`` (``Program.check`` re-decodes every instruction)."""
         row = BY_NAME[name]
-        return self.raw(encode(row, imm, **ops), row.width // 8, name)
+        return self.raw(encode(row, imm, **ops), row.width // 8, name, tag)
 
-    def raw(self, word: int, size: int, name: str) -> Insn:
-        insn = Insn(self.pc, word, size, name, self.item)
+    def raw(self, word: int, size: int, name: str, tag: str = "") -> Insn:
+        insn = Insn(self.pc, word, size, name, self.item, tag)
         self.insns.append(insn)
         self.pc += size
         return insn
@@ -313,10 +321,22 @@ class Layout:
     clint: int
     plic: int
     unmapped: tuple[int, ...]  # addresses where no device or memory answers (model and Spike)
+    ram: int = 0
+    pt: int = 0  # page-table pool (fz_pt)
+    vpages: int = 0  # extra data pages (fz_vpages)
+    tohost: int = 0
+    flip: int = 0  # fz_s_flip_sret (fence for the ASID in t4)
+    flip_all: int = 0  # fz_s_flip_sret_all
 
     @property
     def gp(self) -> int:
         return self.data + GP_OFFSET
+
+    @property
+    def vm(self) -> pg.VmLayout:
+        """The physical facts the page tables describe."""
+        return pg.VmLayout(self.ram, self.body, BODY_CAPACITY, self.pt, PT_PAGES, self.vpages,
+                           VPAGES, self.data, DATA_SIZE, self.stubs, self.tohost, self.unmapped)
 
 
 @dataclass
@@ -327,6 +347,13 @@ class GenState:
     tsr: bool = False  # mstatus.TSR (set only while medeleg[2] is clear)
     deleg_illegal: bool = False  # medeleg[2]
     stce: bool = False  # menvcfg.STCE (changed only by stce items)
+    tvm: bool = False  # mstatus.TVM
+    vm: bool = False  # satp is Sv39 (paging program)
+    code_u: bool = False  # the body pages are U pages (the level-1 pointer to the U table)
+    asid: int = 0  # satp.ASID
+    used: frozenset = frozenset()  # ASIDs satp has held
+    stale: frozenset = frozenset()  # ASIDs whose TLB entries may predate a PTE change
+    ptes: tuple = ()  # current value of each window's leaf PTE
 
 
 # --------------------------------------------------------------------------- rows
@@ -375,12 +402,15 @@ ILLEGAL_SKIP_OPCODES = frozenset({0x73, 0x0F})
 #: never: runtime-owned or different by design between the model and Spike (misa is
 #: writable in Spike); pmp: only PMP items write them; timecmp: 0 (now) or huge (never);
 #: stce: menvcfg.STCE keeps its value; status: TSR only while medeleg[2] is clear;
-#: medeleg: ecall-from-S (9) never delegated, illegal (2) not while TSR is set.
+#: medeleg: ecall-from-S (9) never delegated, illegal (2) not while TSR is set;
+#: satp: only ``satp`` items write it in paging programs; otherwise Bare with all other
+#: fields 0 (other fields with MODE=Bare are UNSPECIFIED), or an unsupported MODE (the
+#: whole write is ignored).
 CSR_WRITE_RULE: dict[str, str] = {
     "mtvec": "never", "stvec": "never", "mscratch": "never", "sscratch": "never",
     "misa": "never", "mcycle": "never", "minstret": "never",
     "stimecmp": "timecmp", "menvcfg": "stce", "mstatus": "status", "sstatus": "status",
-    "medeleg": "medeleg",
+    "medeleg": "medeleg", "satp": "satp",
 }
 #: CSRs whose values differ between the model and Spike: the counters (mtime rate, DIV
 #: timing) and marchid (Spike's is 5). Generated reads put them in x0 (the access is
@@ -419,32 +449,49 @@ class Realiser:
         ("stce", (1, 0, 0)),
         ("counter", (0.7, 0.7, 0.7)),
         ("ext", (1.5, 0, 0)),
+        ("vmem", (0, 10, 10)),
+        ("pte", (2.5, 2, 0)),
+        ("sfence", (1, 1, 0.3)),
+        ("vmstat", (1.5, 1.5, 0)),
+        ("satp", (1, 0.7, 0)),
     )
+    #: Kinds only paging programs use (weight 0 otherwise, so the kind an item code
+    #: means in a program without paging does not depend on them).
+    VM_KINDS = frozenset({"vmem", "pte", "sfence", "vmstat", "satp"})
 
     def __init__(self, cfg: SocConfig, layout: Layout, options: GenOptions):
         self.cfg, self.layout, self.options = cfg, layout, options
         self.table = RowTable(cfg)
         self.kinds = [k for k, _ in self.KINDS]
-        self.kind_weights = {m: [w[i] for _, w in self.KINDS]
-                             for i, m in enumerate((PRV_M, PRV_S, PRV_U))}
-        if cfg.core.pmp_regions < 2:
-            self.kind_weights[PRV_M][self.kinds.index("pmp")] = 0
-        if not (options.external_irqs and cfg.harness_irq_lines):
-            self.kind_weights[PRV_M][self.kinds.index("ext")] = 0
+        self.kind_weights = {(vm, m): [0 if k in self.VM_KINDS and not vm else w[i]
+                                       for k, w in self.KINDS]
+                             for i, m in enumerate((PRV_M, PRV_S, PRV_U))
+                             for vm in (False, True)}
+        for vm in (False, True):
+            if cfg.core.pmp_regions < 2:
+                self.kind_weights[vm, PRV_M][self.kinds.index("pmp")] = 0
+            if not (options.external_irqs and cfg.harness_irq_lines):
+                self.kind_weights[vm, PRV_M][self.kinds.index("ext")] = 0
         self.zicsr = [r for r in INSTRUCTIONS if r.ext == "Zicsr"]
+        self.vm: pg.VmSpace | None = None
 
     # ---- whole program
 
-    def realise(self, items) -> tuple[list[Insn], int]:
-        """The body's instructions and the number of items realised."""
+    def realise(self, items, vm: pg.VmSpace | None = None) -> tuple[list[Insn], int]:
+        """The body's instructions and the number of items realised (``vm``: the
+        address space of a paging program; the runtime starts it with satp set)."""
         em = Emitter(self.layout.body)
         state = GenState()
+        self.vm = vm
+        if vm is not None:
+            state = GenState(vm=True, asid=vm.asid, used=frozenset({vm.asid}),
+                             ptes=tuple(w.pte for w in vm.windows))
         limit = self.layout.body + BODY_CAPACITY - 16
         used = 0
         for index, (code, seed) in enumerate(items):
             mark, pc = len(em.insns), em.pc
             em.item = index
-            kind = self.kind_of(code, state.mode)
+            kind = self.kind_of(code, state.mode, state.vm)
             saved = GenState(**vars(state))
             getattr(self, f"_item_{kind}")(em, random.Random(seed), state)
             if em.pc > limit:
@@ -454,13 +501,15 @@ class Realiser:
                 break
             used = index + 1
         em.item = len(items)
+        if state.vm and state.mode != PRV_M:
+            self.escalate(em, state)
         off = self.layout.exit - em.pc
         em.emit("jal", imm=off, rd=ZERO)
         return em.insns, used
 
-    def kind_of(self, code: int, mode: int) -> str:
+    def kind_of(self, code: int, mode: int, vm: bool = False) -> str:
         """The kind an item code means in ``mode`` (codes are points in [0, 256))."""
-        weights = self.kind_weights[mode]
+        weights = self.kind_weights[vm, mode]
         point = code / 256 * sum(weights)
         for kind, w in zip(self.kinds, weights):
             if point < w:
@@ -741,7 +790,7 @@ class Realiser:
             rd = ZERO
         imm_form = op.fmt == "CSRI"
         write = rng.random() < 0.75
-        if rule in ("never", "pmp"):
+        if rule in ("never", "pmp") or (rule == "satp" and state.vm):
             write = False
         if not write:
             op = BY_NAME["csrrsi" if imm_form else "csrrs"] if rng.random() < 0.5 else \
@@ -785,6 +834,9 @@ class Realiser:
             if kind != "c" and (state.deleg_illegal or state.mode != PRV_M):
                 val &= ~MSTATUS_TSR
             return val, kind
+        if rule == "satp":
+            mode = val >> 60 & 15
+            return (0 if imm_form or mode in (0, 8) else val), "w"
         if rule == "medeleg":
             val &= ~((1 << CAUSE_ECALL_S) | MEDELEG_DIFFERS)
             if kind != "c" and state.tsr:
@@ -800,6 +852,8 @@ class Realiser:
         if name == "mstatus":
             bit = bool(val & MSTATUS_TSR)
             state.tsr = {"w": bit, "s": state.tsr or bit, "c": state.tsr and not bit}[kind]
+            bit = bool(val & MSTATUS_TVM)
+            state.tvm = {"w": bit, "s": state.tvm or bit, "c": state.tvm and not bit}[kind]
         elif name == "medeleg":
             bit = bool(val & (1 << CAUSE_ILLEGAL))
             state.deleg_illegal = {"w": bit, "s": state.deleg_illegal or bit,
@@ -844,8 +898,10 @@ class Realiser:
             return
         if state.mode == PRV_S:
             pick = rng.random()
-            if pick < 0.45:
+            if pick < 0.45 or (state.vm and pick < 0.85 and (state.tsr or state.tvm)):
                 self.escalate(em, state)
+            elif state.vm and pick < 0.85:
+                self._sret_flip(em, rng, state)
             else:
                 self._sret(em, rng, state, PRV_U if pick < 0.85 else PRV_S)
             return
@@ -887,6 +943,8 @@ class Realiser:
     def _mret(self, em, rng, state, target):
         tmp = self.reg(rng, (ZERO,))
         self._mask_interrupts(em, state)
+        if target != PRV_M:
+            self.code_for(em, rng, state, target)
         extra = rng.getrandbits(3)
         setv = (target << 11) | (MSTATUS_MPIE if extra & 1 else 0)
         clear = ((~target & 3) << 11) | (0 if extra & 1 else MSTATUS_MPIE)
@@ -899,6 +957,8 @@ class Realiser:
     def _sret(self, em, rng, state, target):
         tmp = self.reg(rng, (ZERO,))
         self._mask_interrupts(em, state)
+        if state.mode == PRV_M:
+            self.code_for(em, rng, state, target)
         csr = "mstatus" if state.mode == PRV_M else "sstatus"
         spp = MSTATUS_SPP if target == PRV_S else 0
         seq = self._status_seq(tmp, csr, MSTATUS_SPP ^ spp, spp)
@@ -968,9 +1028,9 @@ class Realiser:
 
     def _illegal(self, em, rng) -> None:
         """An instruction word that is illegal on this core (no row matches, a reserved
-        compressed encoding, an FP-only row, sfence.vma without an MMU)."""
+        compressed encoding, an FP-only row)."""
         pick = rng.random()
-        if pick < 0.5:
+        if pick < 0.5 or (pick >= 0.85 and self.cfg.core.has_c) or not self.cfg.core.has_c:
             while True:
                 word = rng.getrandbits(32) | 3
                 if lookup(word) is None and word & 0x1F != 0x1F and \
@@ -979,10 +1039,8 @@ class Realiser:
             em.raw(word, 4, "illegal")
         elif pick < 0.7 and self.cfg.core.has_c:
             self._row_illegal(em, rng, None, self.table.pick(rng, "illegal"))
-        elif pick < 0.85 and self.cfg.core.has_c:
-            em.raw(0x0000, 2, "illegal")
         else:
-            em.emit("sfence.vma", rs1=self.src(rng), rs2=self.src(rng))
+            em.raw(0x0000, 2, "illegal")
 
     def _item_pmp(self, em, rng, state):
         n = self.cfg.core.pmp_regions
@@ -1116,13 +1174,16 @@ class Realiser:
 
     def _item_mprv(self, em, rng, state):
         tmp = self.reg(rng, (ZERO,))
-        mpp = rng.choice((PRV_U, PRV_S, PRV_M))
+        mpp = rng.choice((PRV_U, PRV_S) if state.vm else (PRV_U, PRV_S, PRV_M))
         self._emit_seq(em, self._status_seq(tmp, "mstatus", MSTATUS_MPP, (mpp << 11) | MSTATUS_MPRV))
         for _ in range(rng.randrange(1, 4)):
             row = self.table.pick(rng, rng.choice(("load", "store")))
             while row.width != 32:
                 row = self.table.pick(rng, rng.choice(("load", "store")))
-            self._mem_access(em, rng, row, avoid=(tmp,))
+            if state.vm and rng.random() < 0.6:
+                self.vm_access(em, rng, state, row, avoid=(tmp,))
+            else:
+                self._mem_access(em, rng, row, avoid=(tmp,))
         self._emit_seq(em, self._status_seq(tmp, "mstatus", MSTATUS_MPRV, 0))
 
     def _item_ext(self, em, rng, state):
@@ -1146,6 +1207,265 @@ class Realiser:
         if state.stce and rng.random() < 0.5:
             em.emit("csrrw", rd=ZERO, rs1=ZERO, csr=self._csr_addr("stimecmp"))
 
+    # ---- paging (docs/fuzzing-cpu.md, "Paging")
+
+    def clear_mprv(self, em, tmp: int) -> None:
+        """MPRV = 0, so the M-mode stores that follow are not translated."""
+        em.li(tmp, MSTATUS_MPRV)
+        em.emit("csrrc", rd=ZERO, rs1=tmp, csr=self._csr_addr("mstatus"))
+
+    def code_for(self, em, rng, state, target: int) -> None:
+        """In M, before entering ``target``: make the body's pages U pages for U and S
+        pages for S (swap the level-1 pointer, then fence)."""
+        want = target == PRV_U
+        if not state.vm or state.code_u == want:
+            return
+        tmp, val = self.two_regs(rng)
+        self.clear_mprv(em, tmp)
+        em.li(tmp, self.vm.code_pte)
+        em.li(val, self.vm.code_u if want else self.vm.code_s)
+        em.emit("sd", imm=0, rs1=tmp, rs2=val)
+        self.fence(em, rng, state, None, glob=False, avoid=())
+        state.code_u = want
+
+    def two_regs(self, rng, avoid=()) -> tuple[int, int]:
+        a = self.reg(rng, (ZERO, *avoid))
+        b = self.reg(rng, (ZERO, a, *avoid))
+        return a, b
+
+    def fence(self, em, rng, state, va: int | None, glob: bool, avoid=()) -> None:
+        """SFENCE.VMA after a PTE change, in a form that covers it (priv 4.2.1): with a
+        leaf's ``va`` any form; a non-leaf change (va None) needs rs1 = x0; a global
+        mapping needs rs2 = x0. An ASID-specific form leaves the other ASIDs stale."""
+        forms = [(False, False)] + ([(True, False)] if va is not None else [])
+        if not glob:
+            forms += [(False, True)] + ([(True, True)] if va is not None else [])
+        by_va, by_asid = rng.choice(forms)
+        rs1 = rs2 = ZERO
+        if by_va:
+            rs1 = self.reg(rng, (ZERO, *avoid))
+            em.li(rs1, va)
+        if by_asid:
+            rs2 = self.reg(rng, (ZERO, rs1, *avoid))
+            em.li(rs2, state.asid)
+        em.emit("sfence.vma", rs1=rs1, rs2=rs2, tag="fence")
+        if by_asid:
+            state.stale = state.stale | (state.used - {state.asid})
+        elif not by_va:
+            state.stale = frozenset()
+
+    def _sret_flip(self, em, rng, state) -> None:
+        """S -> U in a paging program: sepc and SPP set here, then the runtime's
+        fz_s_flip_sret swaps the body to U pages, fences and returns (the body's own
+        pages stop being executable in S)."""
+        tmp = self.reg(rng, (ZERO, 29, 30, 31))
+        self._mask_interrupts(em, state)
+        seq = self._status_seq(tmp, "sstatus", MSTATUS_SPP, 0)
+        by_asid = rng.random() < 0.6
+        seq += li_sequence(30, self.vm.code_pte) + li_sequence(31, self.vm.code_u)
+        if by_asid:
+            seq += li_sequence(29, state.asid)
+        self._xret_target(em, tmp, "sepc", len(seq) + 1)
+        self._emit_seq(em, seq)
+        target = self.layout.flip if by_asid else self.layout.flip_all
+        em.emit("jal", imm=target - em.pc, rd=ZERO)
+        if by_asid:
+            state.stale = state.stale | (state.used - {state.asid})
+        else:
+            state.stale = frozenset()
+        state.code_u = True
+        state.mode = PRV_U
+
+    def window_target(self, rng, state, size: int, fetch: bool = False) -> tuple[int, str]:
+        """A virtual address for an access of ``size`` bytes (or a fetch of a stub) and
+        what it goes through: a window (at data it may touch), a hole, the identity map."""
+        vm, lay = self.vm, self.layout.vm
+        pick = rng.random()
+        if pick < 0.75 and vm.windows:
+            i = self.pick_window(rng, state, fetch)
+            w = vm.windows[i]
+            pa = pg.pte_pa(state.ptes[i])
+            base = pa & ~(w.size - 1)
+            if fetch:
+                stub = self.layout.stubs + 8 * rng.randrange(STUBS)
+                if base <= stub < base + w.size:
+                    return w.va + stub - base, w.name
+            else:
+                ranges = pg.targets(pa, w.level, lay)
+                if ranges:
+                    lo, hi = rng.choice(ranges)
+                    off = rng.randrange(lo, hi - size + 1) // size * size
+                    return w.va + off - base, w.name
+                if w.name == "io" or not pg.LEVEL_SIZE[w.level] > pg.PAGE:
+                    return w.va + rng.randrange(0, pg.PAGE - size + 1) // size * size, w.name
+        if pick < 0.9 and vm.holes:
+            return rng.choice(vm.holes) // 8 * 8, "hole"
+        if fetch:
+            return self.layout.stubs + 8 * rng.randrange(STUBS), "identity"
+        return self.layout.data + self.data_offset(rng, size), "identity"
+
+    def pick_window(self, rng, state, fetch: bool) -> int:
+        """A window, preferring ones whose current PTE lets this mode in (U matches,
+        valid, A set; X for a fetch), so that accesses through the tables often work."""
+        want_u = state.mode == PRV_U
+        weights = []
+        for value in state.ptes:
+            ok = value & pg.V and value & pg.A and bool(value & pg.U) == want_u
+            if fetch:
+                ok = ok and value & pg.X
+            weights.append(4 if ok else 1)
+        return rng.choices(range(len(state.ptes)), weights)[0]
+
+    def vm_access(self, em, rng, state, row, avoid=()) -> None:
+        """``row`` (a 32-bit or compressed load/store) on a translated address."""
+        size = access_size(row)
+        va, tag = self.window_target(rng, state, size)
+        if row.fmt in ("LOAD", "S"):
+            base = self.reg(rng, (ZERO, *avoid))
+            k = rng.randrange(-2048, 2048) if rng.random() < 0.4 else 0
+            em.li(base, va - k)
+            if row.fmt == "LOAD":
+                em.emit(row.name, imm=k, rd=self.reg(rng, avoid), rs1=base, tag=tag)
+            else:
+                em.emit(row.name, imm=k, rs1=base, rs2=self.src(rng), tag=tag)
+            return
+        if row.fmt in ("CLW", "CLD", "CSW", "CSD"):
+            base = self.creg(rng, avoid)
+            em.li(base, va)
+            if row.fmt.startswith("CL"):
+                em.emit(row.name, imm=0, rdp=self.creg(rng, avoid), rs1p=base, tag=tag)
+            else:
+                em.emit(row.name, imm=0, rs2p=self.creg(rng), rs1p=base, tag=tag)
+            return
+        em.li(SP, va)
+        if row.fmt.startswith("CL"):
+            em.emit(row.name, imm=0, crd=self.reg(rng, (ZERO, *avoid)), tag=tag)
+        else:
+            em.emit(row.name, imm=0, crs2=self.src(rng), tag=tag)
+
+    def _item_vmem(self, em, rng, state):
+        """A load, store, AMO, LR/SC pair or stub fetch through the page tables."""
+        what = rng.choices(("load", "store", "amo", "lrsc", "fetch"), (4, 4, 1.5, 1, 1.2))[0]
+        if what in ("load", "store"):
+            self.vm_access(em, rng, state, self.table.pick(rng, what))
+        elif what == "amo":
+            row = self.table.pick(rng, "amo")
+            va, tag = self.window_target(rng, state, access_size(row))
+            base = self.reg(rng, (ZERO,))
+            em.li(base, va)
+            em.emit(row.name, rd=self.reg(rng), rs1=base, rs2=self.src(rng),
+                    aq=rng.randrange(2), rl=rng.randrange(2), tag=tag)
+        elif what == "lrsc":
+            lr = self.table.pick(rng, "lr")
+            sc = BY_NAME[f"sc.{lr.name[-1]}"]
+            va, tag = self.window_target(rng, state, access_size(lr))
+            base = self.reg(rng, (ZERO,))
+            em.li(base, va)
+            em.emit(lr.name, rd=self.reg(rng, (base,)), rs1=base, aq=rng.randrange(2),
+                    rl=rng.randrange(2), tag=tag)
+            self.filler(em, rng, rng.randrange(0, 3), avoid=(base,))
+            em.emit(sc.name, rd=self.reg(rng), rs1=base, rs2=self.src(rng),
+                    aq=rng.randrange(2), rl=rng.randrange(2), tag=tag)
+        else:
+            va, tag = self.window_target(rng, state, 4, fetch=True)
+            tmp = self.reg(rng, (ZERO, RA))
+            em.li(tmp, va)
+            em.emit("jalr", imm=0, rd=RA, rs1=tmp, tag="fetch-" + tag)
+
+    def new_pte(self, rng, w: pg.Window, old: int) -> int:
+        """A changed leaf PTE: permission bits flipped, another data page, the original."""
+        pick = rng.random()
+        if pick < 0.15:
+            return w.pte
+        if pick < 0.3 and w.name == "4k":
+            lay = self.layout.vm
+            pages = [lay.data] + [lay.vpages + i * pg.PAGE for i in range(lay.n_vpages)]
+            return pg.pte(rng.choice(pages), old & 0x3FF)
+        new = old
+        for _ in range(rng.randrange(1, 4)):
+            new ^= 1 << rng.choice((0, 1, 2, 3, 4, 5, 6, 6, 7, 7))
+        if rng.random() < 0.03:
+            new ^= 1 << rng.choice(pg.RESERVED_BITS)
+        return new
+
+    def _item_pte(self, em, rng, state):
+        """Change a window's leaf PTE, then fence before anything uses it."""
+        if state.mode == PRV_U or (state.mode == PRV_S and state.tvm) or not self.vm.windows:
+            self._item_vmstat(em, rng, state)
+            return
+        i = rng.randrange(len(self.vm.windows))
+        w = self.vm.windows[i]
+        old = state.ptes[i]
+        new = self.new_pte(rng, w, old)
+        addr, val = self.two_regs(rng)
+        if state.mode == PRV_M:
+            self.clear_mprv(em, addr)
+        em.li(addr, w.pte_addr)
+        em.li(val, new)
+        same_high = old >> 8 == new >> 8
+        em.emit("sb" if same_high and rng.random() < 0.4 else "sd", imm=0, rs1=addr, rs2=val,
+                tag="pte")
+        glob = w.glob or bool((old | new) & pg.G)
+        self.fence(em, rng, state, w.va + rng.randrange(w.size) // 8 * 8, glob, avoid=())
+        state.ptes = state.ptes[:i] + (new,) + state.ptes[i + 1:]
+
+    def _item_sfence(self, em, rng, state):
+        """SFENCE.VMA in a random form with meaningful operands (no change pending)."""
+        rs1 = rs2 = ZERO
+        if rng.random() < 0.5:
+            rs1 = self.reg(rng, (ZERO,))
+            ws = self.vm.windows
+            em.li(rs1, rng.choice(ws).va + rng.randrange(4096) if ws and rng.random() < 0.8
+                  else self.value(rng))
+        if rng.random() < 0.5:
+            rs2 = self.reg(rng, (ZERO, rs1))
+            em.li(rs2, state.asid if rng.random() < 0.6 else rng.getrandbits(16))
+        em.emit("sfence.vma", rs1=rs1, rs2=rs2, tag="fence")
+        executes = state.mode == PRV_M or (state.mode == PRV_S and not state.tvm)
+        if executes and rs1 == ZERO and rs2 == ZERO:
+            state.stale = frozenset()
+
+    def _item_vmstat(self, em, rng, state):
+        """Set or clear SUM/MXR (mstatus in M, sstatus in S; TVM too in M)."""
+        bits = [b for b in (MSTATUS_SUM, MSTATUS_MXR) if rng.random() < 0.6] or [MSTATUS_SUM]
+        value = sum(bits)
+        if state.mode == PRV_M and rng.random() < 0.2:
+            value |= MSTATUS_TVM
+        tmp = self.reg(rng, (ZERO,))
+        kind = rng.choice(("s", "c"))
+        em.li(tmp, value)
+        csr = "mstatus" if state.mode == PRV_M else "sstatus"
+        em.emit(f"csrr{kind}", rd=self.reg(rng), rs1=tmp, csr=self._csr_addr(csr))
+        self._track_csr_write("mstatus" if state.mode == PRV_M else "", kind, value, state)
+
+    def _item_satp(self, em, rng, state):
+        """Write satp: the same root with another ASID (fenced when that ASID may hold
+        stale entries; S only picks ASIDs that cannot), or an unsupported MODE (the whole
+        write is ignored, priv 4.1.11)."""
+        tmp = self.reg(rng, (ZERO,))
+        applies = state.mode == PRV_M or (state.mode == PRV_S and not state.tvm)
+        if rng.random() < 0.15:
+            mode = rng.choice((1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15))
+            em.li(tmp, rng.getrandbits(60) | mode << 60)
+            em.emit("csrrw", rd=self.reg(rng), rs1=tmp, csr=self._csr_addr("satp"))
+            return
+        clean = sorted(state.used - state.stale)
+        if state.mode == PRV_M:
+            asid = rng.choice(sorted(state.used)) if rng.random() < 0.5 else rng.getrandbits(16)
+        else:
+            asid = rng.choice(clean) if clean and rng.random() < 0.5 else rng.getrandbits(16)
+            while asid in state.stale:
+                asid = rng.getrandbits(16)
+        em.li(tmp, self.vm.satp(asid))
+        em.emit("csrrw", rd=self.reg(rng), rs1=tmp, csr=self._csr_addr("satp"))
+        if not applies:
+            return
+        state.asid = asid
+        state.used = state.used | {asid}
+        if asid in state.stale:
+            self.fence(em, rng, state, None, glob=False)
+            state.stale = state.stale - {asid}
+
 
 def timecmp_value(val: int) -> int:
     """A timer compare value that is either due now (0) or never (>= 2**63)."""
@@ -1159,7 +1479,7 @@ def _defines(cfg: SocConfig, signature: bool) -> dict[str, object]:
     return {**platform_defines(cfg), "FZ_DATA_SIZE": DATA_SIZE, "FZ_GP_OFFSET": GP_OFFSET,
             "FZ_STUBS": STUBS, "FZ_BODY_CAPACITY": BODY_CAPACITY,
             "FZ_MAGIC_UP": MAGIC_UP, "FZ_MAGIC_CLR": MAGIC_CLR,
-            "FZ_SIGNATURE": int(signature)}
+            "FZ_SIGNATURE": int(signature), "FZ_PT_PAGES": PT_PAGES, "FZ_VPAGES": VPAGES}
 
 
 def _cfg_dir(cfg: SocConfig) -> Path:
@@ -1224,7 +1544,7 @@ def _load_template(cfg: SocConfig, path: Path) -> Template:
     patches = {}
     with open(path, "rb") as f:
         segs = [s for s in ELFFile(f).iter_segments() if s["p_type"] == "PT_LOAD"]
-        for name in ("fz_body", "fz_data", "fz_init_regs", "fz_opts"):
+        for name in ("fz_body", "fz_data", "fz_init_regs", "fz_opts", "fz_pt", "fz_vpages"):
             addr = sym[name]
             for seg in segs:
                 if seg["p_paddr"] <= addr < seg["p_paddr"] + seg["p_filesz"]:
@@ -1235,7 +1555,11 @@ def _load_template(cfg: SocConfig, path: Path) -> Template:
             else:
                 raise FuzzError(f"{path}: symbol {name} is not in a loaded segment")
     layout = Layout(sym["fz_body"], sym["fz_data"], sym["fz_stubs"], sym["fz_exit"],
-                    region(cfg, "clint").base, region(cfg, "plic").base, _unmapped(cfg))
+                    region(cfg, "clint").base, region(cfg, "plic").base, _unmapped(cfg),
+                    region(cfg, "ram").base, sym["fz_pt"], sym["fz_vpages"], sym["tohost"],
+                    sym["fz_s_flip_sret"], sym["fz_s_flip_sret_all"])
+    if layout.body % pg.PAGE or layout.data % pg.PAGE or layout.pt % pg.PAGE:
+        raise FuzzError(f"{path}: fz_body, fz_pt and fz_data must be page aligned")
     return Template(cfg, path, raw, image, layout, patches)
 
 
@@ -1253,11 +1577,34 @@ def realiser(cfg: SocConfig, options: GenOptions) -> Realiser:
 # --------------------------------------------------------------------------- program
 
 
-def _opts_words(options: GenOptions, route: tuple[int, int]) -> tuple[int, int, int]:
-    """fz_opts: flags (bit 0: external interrupts), PLIC enables of contexts M and S."""
+def _opts_words(options: GenOptions, route: tuple[int, int],
+                satp: int = 0) -> tuple[int, int, int, int]:
+    """fz_opts: flags (bit 0: external interrupts), PLIC enables of contexts M and S,
+    the initial satp (0: no paging)."""
     if not options.external_irqs:
-        return (0, 0, 0)
-    return (1, *route)
+        return (0, 0, 0, satp)
+    return (1, *route, satp)
+
+
+def _blob_lines(data: bytes) -> list[str]:
+    """Assembler lines for ``data`` (runs of zero doublewords as ``.zero``)."""
+    out, zeros = [], 0
+    for (v,) in struct.iter_unpack("<Q", data):
+        if v == 0:
+            zeros += 8
+            continue
+        if zeros:
+            out.append(f"    .zero {zeros}")
+            zeros = 0
+        out.append(f"    .8byte 0x{v:016x}")
+    if zeros:
+        out.append(f"    .zero {zeros}")
+    return out
+
+
+def vpages_image(data: bytes) -> bytes:
+    """Initial contents of the extra data pages: the data region, repeated."""
+    return (data * (VPAGES * pg.PAGE // len(data) + 1))[:VPAGES * pg.PAGE]
 
 
 def _body_lines(insns: list[Insn]) -> list[str]:
@@ -1274,8 +1621,10 @@ def _body_lines(insns: list[Insn]) -> list[str]:
 
 
 def program_source(cfg: SocConfig, insns: list[Insn], data: bytes, regs, options: GenOptions,
-                   header: str = "", route: tuple[int, int] = (0, 0)) -> str:
-    """The assembly source of a program: the FZ_BODY/FZ_DATA macros and the runtime."""
+                   header: str = "", route: tuple[int, int] = (0, 0),
+                   vm: pg.VmSpace | None = None) -> str:
+    """The assembly source of a program: the FZ_BODY/FZ_DATA/FZ_REGS/FZ_PT_DATA/FZ_VPAGES_DATA
+    macros and the runtime."""
     out = ["/* Generated by tools/fuzz/gen.py; assemble with tools.fuzz.gen.Program.build. */"]
     if header:
         out += [f"// {line}" for line in header.splitlines()]
@@ -1283,8 +1632,13 @@ def program_source(cfg: SocConfig, insns: list[Insn], data: bytes, regs, options
     out += [f"    .8byte 0x{v:016x}" for (v,) in struct.iter_unpack("<Q", data)]
     out += [".endm", "", ".macro FZ_REGS", "fz_init_regs:", "    .8byte 0  // x0"]
     out += [f"    .8byte 0x{v & XLEN_MASK:016x}  // x{i + 1}" for i, v in enumerate(regs)]
-    out += ["fz_opts:", *(f"    .8byte 0x{v:x}" for v in _opts_words(options, route)),
-            ".endm", "", f'#include "{RUNTIME}"', ""]
+    satp = vm.satp(vm.asid) if vm else 0
+    out += ["fz_opts:", *(f"    .8byte 0x{v:x}" for v in _opts_words(options, route, satp)),
+            ".endm", "", ".macro FZ_PT_DATA"]
+    out += _blob_lines(vm.image if vm else bytes(PT_PAGES * pg.PAGE))
+    out += [".endm", "", ".macro FZ_VPAGES_DATA"]
+    out += _blob_lines(vpages_image(data) if vm else bytes(VPAGES * pg.PAGE))
+    out += [".endm", "", f'#include "{RUNTIME}"', ""]
     return "\n".join(out)
 
 
@@ -1299,6 +1653,7 @@ class Program:
     options: GenOptions = field(default=GenOptions(), repr=False)
     irqs: tuple[tuple[int, int], ...] = ()  # harness line schedule: (model cycle, mask)
     route: int = 0  # harness line i goes to the PLIC's S context if bit i is set, else M
+    vm: int = 0  # paging: the seed of the Sv39 address space (0: no paging, satp Bare)
 
     @property
     def plic_enables(self) -> tuple[int, int]:
@@ -1314,8 +1669,18 @@ class Program:
         return template(self.cfg, self.options.signature)
 
     @cached_property
+    def vm_space(self) -> pg.VmSpace | None:
+        """The program's page tables (None without paging)."""
+        return pg.build_vm(self.vm, self.template.layout.vm) if self.vm else None
+
+    @cached_property
     def _realised(self) -> tuple[list[Insn], int]:
-        return realiser(self.cfg, self.options).realise(self.items)
+        return realiser(self.cfg, self.options).realise(self.items, self.vm_space)
+
+    @property
+    def tags(self) -> dict[int, str]:
+        """pc -> what the generated instruction's translation goes through (paging)."""
+        return {i.pc: i.tag for i in self.insns if i.tag}
 
     @property
     def insns(self) -> list[Insn]:
@@ -1341,7 +1706,7 @@ class Program:
         return {"items": [list(i) for i in self.items], "data": self.data.hex(),
                 "regs": [v & XLEN_MASK for v in self.regs], "cfg": dataclasses.asdict(self.cfg),
                 "options": dataclasses.asdict(self.options),
-                "irqs": [list(e) for e in self.irqs], "route": self.route}
+                "irqs": [list(e) for e in self.irqs], "route": self.route, "vm": self.vm}
 
     @classmethod
     def from_json(cls, data: dict) -> Program:
@@ -1353,7 +1718,7 @@ class Program:
                        bytes.fromhex(data["data"]), tuple(int(v) for v in data["regs"]), cfg,
                        GenOptions(**data["options"]),
                        tuple((int(c), int(m)) for c, m in data.get("irqs", ())),
-                       int(data.get("route", 0)))
+                       int(data.get("route", 0)), int(data.get("vm", 0)))
         except (KeyError, TypeError, ValueError) as exc:
             raise FuzzError(f"bad program description: {exc}") from None
 
@@ -1381,8 +1746,15 @@ class Program:
         header = f"{len(self.items)} items, {len(self.insns)} instructions"
         if self.irqs:
             header += f"\nharness interrupt lines (model cycle, mask): {list(self.irqs)}"
+        vm = self.vm_space
+        if vm:
+            header += f"\nSv39: satp {vm.satp(vm.asid):#x}, windows:"
+            for w in vm.windows:
+                header += (f"\n  {w.name} va {w.va:#x} pte@{w.pte_addr:#x} = {w.pte:#x}"
+                           f"{' (global path)' if w.glob else ''}")
+            header += f"\nholes: {', '.join(hex(h) for h in vm.holes)}"
         return program_source(self.cfg, self.insns, self.data, self.regs, self.options,
-                              header, self.plic_enables)
+                              header, self.plic_enables, vm)
 
     def build(self, out_dir: str | Path, stem: str = "prog") -> Path:
         """Assemble and link the program with the toolchain into ``out_dir``; the ELF."""
@@ -1390,9 +1762,14 @@ class Program:
 
     def _patched(self) -> dict[str, bytes]:
         regs = struct.pack("<32Q", 0, *(v & XLEN_MASK for v in self.regs))
-        opts = _opts_words(self.options, self.plic_enables)
-        return {"fz_body": self.body_bytes(), "fz_data": self.data,
-                "fz_init_regs": regs, "fz_opts": struct.pack("<3Q", *opts)}
+        vm = self.vm_space
+        opts = _opts_words(self.options, self.plic_enables, vm.satp(vm.asid) if vm else 0)
+        out = {"fz_body": self.body_bytes(), "fz_data": self.data,
+               "fz_init_regs": regs, "fz_opts": struct.pack("<4Q", *opts)}
+        if vm:
+            out["fz_pt"] = vm.image
+            out["fz_vpages"] = vpages_image(self.data)
+        return out
 
     def image(self) -> ElfImage:
         """The loadable image, patched from the template (no toolchain run)."""
@@ -1447,10 +1824,10 @@ def programs(cfg: SocConfig = DEFAULT, *, length: int = 100, min_length: int = 1
         raise FuzzError(f"program length: need 0 <= min_length <= length <= {MAX_ITEMS} "
                         f"items, got {min_length}..{length}")
 
-    def build(raw_items, salt, data, regs, irqs, route) -> Program:
+    def build(raw_items, salt, data, regs, irqs, route, vm) -> Program:
         salt = int.from_bytes(salt, "little")
         return Program(tuple(_item(r, salt) for r in raw_items), data, tuple(regs), cfg,
-                       options, irq_schedule(irqs), route)
+                       options, irq_schedule(irqs), route, vm_seed(*vm))
 
     lines = cfg.harness_irq_lines if options.external_irqs else 0
     schedule = st.lists(st.tuples(st.integers(0, IRQ_HORIZON), st.integers(0, (1 << lines) - 1),
@@ -1466,7 +1843,14 @@ def programs(cfg: SocConfig = DEFAULT, *, length: int = 100, min_length: int = 1
         st.lists(st.integers(0, XLEN_MASK), min_size=31, max_size=31),
         schedule,
         route,
+        st.tuples(st.booleans(), st.binary(min_size=4, max_size=4)) if options.paging
+        else st.just((False, b"")),
     )
+
+
+def vm_seed(on: bool, raw: bytes) -> int:
+    """``Program.vm`` from a drawn flag and seed bytes (never 0 when on)."""
+    return (int.from_bytes(raw, "little") << 1 | 1) if on else 0
 
 
 def irq_schedule(pulses) -> tuple[tuple[int, int], ...]:
@@ -1529,5 +1913,6 @@ def random_program(seed: int, cfg: SocConfig = DEFAULT, *, length: int = 100,
                           rng.randrange(1, IRQ_WIDTH + 1))
                          for _ in range(rng.randrange(IRQ_PULSES + 1))]) if lines else ()
     route = rng.randrange(1 << lines) if lines else 0
-    return Program(its, rng.randbytes(DATA_SIZE), tuple(rng.getrandbits(64) for _ in range(31)),
-                   cfg, options, irqs, route)
+    data, regs = rng.randbytes(DATA_SIZE), tuple(rng.getrandbits(64) for _ in range(31))
+    vm = vm_seed(rng.random() < 0.5, rng.randbytes(4)) if options.paging else 0
+    return Program(its, data, regs, cfg, options, irqs, route, vm)

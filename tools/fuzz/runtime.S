@@ -9,7 +9,19 @@
  * macros FZ_BODY (the body: FZ_BODY_CAPACITY bytes, padded), FZ_DATA (the initial data
  * region, FZ_DATA_SIZE bytes) and FZ_REGS (the labels fz_init_regs, the initial x0..x31,
  * and fz_opts: a flags word, bit 0 = external interrupts on, then the PLIC enable masks
- * of context 0 (M) and context 1 (S)) and includes this file.
+ * of context 0 (M) and context 1 (S), then the initial satp (0: no paging)) and, for
+ * paging programs, FZ_PT_DATA and FZ_VPAGES_DATA (the page pool fz_pt, FZ_PT_PAGES pages, and the
+ * extra data pages fz_vpages, FZ_VPAGES pages)) and includes this file.
+ *
+ * Paging (priv 4.1.11 satp, 4.2.1 SFENCE.VMA, 4.3 Sv39): the generator builds the page
+ * tables (tools/fuzz/paging.py). The runtime, the body, the handler state and the page
+ * tables are identity mapped, so every epc the handlers see is also the physical address
+ * of the instruction; the body pages are U=0 or U=1 (two level-0 tables, the generator
+ * swaps the level-1 pointer before entering S or U). The prologue writes satp and fences.
+ * The S handler reads the faulting instruction with sstatus.SUM set (the body may be a U
+ * page); instruction page faults, like access faults, resume at ra. fz_s_flip_sret and
+ * fz_s_flip_sret_all let S-mode code swap the pointer and SRET from a page that stays
+ * executable in S (t5 = PTE address, t6 = new PTE, t4 = ASID for the fence).
  *
  * External interrupts: the prologue gives every source enabled in a context priority
  * 1 + (id & 3) and both thresholds 0, once, before any harness line changes; handlers
@@ -45,6 +57,7 @@
 #define MSTATUS_MPRV  0x20000
 #define MSTATUS_TW    0x200000
 #define MSTATUS_TSR   0x400000
+#define MSTATUS_SUM   0x40000
 #define MIP_SSIP      0x2
 #define MIP_STIP      0x20
 #define MIP_SEIP      0x200
@@ -210,6 +223,13 @@ _start:
     addi t4, t4, 1
     bnez t1, 1b
 2:
+    /* Paging: the initial satp (Sv39, the generator's root and ASID). */
+    la t0, fz_opts
+    ld t1, 24(t0)
+    beqz t1, 4f
+    csrw satp, t1
+    sfence.vma zero, zero
+4:
 #if FZ_SIGNATURE
     la t0, fz_mstate
     li t1, HASH_K
@@ -241,6 +261,8 @@ fz_mtrap:
     li t4, 8
     beq t3, t4, .Lm_ecall          /* causes 8, 9, 11 */
     li t4, 1
+    beq t1, t4, .Lm_fetch
+    li t4, 12
     beq t1, t4, .Lm_fetch
     li t4, 2
     bne t1, t4, .Lm_skip
@@ -353,7 +375,10 @@ fz_strap:
     li t3, 8
     beq t1, t3, .Ls_ecall
     li t3, 1
+    beq t1, t3, .Ls_fetch
+    li t3, 12
     bne t1, t3, .Ls_skip
+.Ls_fetch:
     mv t2, ra
     j .Ls_ret_to
 .Ls_ecall:
@@ -368,7 +393,10 @@ fz_strap:
 fz_s_fwd:
     ecall
 .Ls_skip:
+    li t3, MSTATUS_SUM
+    csrrs t4, sstatus, t3
     SKIP_INSN
+    csrw sstatus, t4
 .Ls_ret_to:
     csrw sepc, t2
     j .Ls_ret
@@ -387,6 +415,18 @@ fz_s_fwd:
     RESTORE_T t0
     csrrw t0, sscratch, t0
 fz_s_sret:
+    sret
+
+/* S -> U with paging: swap the body's level-1 pointer (t6 to 0(t5)), fence for the
+ * ASID in t4 (or all), then SRET (sepc and SPP set by the caller). */
+    .globl fz_s_flip_sret, fz_s_flip_sret_all
+fz_s_flip_sret:
+    sd t6, 0(t5)
+    sfence.vma zero, t4
+    sret
+fz_s_flip_sret_all:
+    sd t6, 0(t5)
+    sfence.vma zero, zero
     sret
 
 /* ------------------------------------------------------------------ exit */
@@ -461,7 +501,7 @@ fz_hash_words:
 
 /* ------------------------------------------------------------------ body */
     .text
-    .balign 4
+    .balign 4096
     .globl fz_body
 fz_body:
     FZ_BODY
@@ -481,6 +521,14 @@ fz_mstate:  .zero 3*8          /* hash, count, K */
 fz_sstate:  .zero 3*8
 fz_fwd_pc:  .dword 0
 fz_dump:    .zero 32*8
+    /* Page tables and data pages of paging programs: below fz_data, so PMP entry 0
+     * always grants the walker's reads and S/U accesses to them. */
+    .balign 4096
+    .globl fz_pt, fz_vpages
+fz_pt:
+    FZ_PT_DATA
+fz_vpages:
+    FZ_VPAGES_DATA
     /* The fuzz data region, then the fetch stubs: above the PMP top of entry 0. */
     .balign 4096
     .globl fz_data, fz_stubs
