@@ -129,6 +129,8 @@ class _CsrFile:
         self.read: dict[str, pyrtl.WireVector] = {}
         self.priv = pyrtl.Register(2, name="priv", reset_value=3)
         self.addr = req.addr
+        self._wen: dict[str, pyrtl.WireVector] = {}
+        self._writing = None
         self.v = None
         if cfg.has_h:
             self.v = pyrtl.Register(1, name="virt")
@@ -153,8 +155,14 @@ class _CsrFile:
         self.writes = r.valid & ((op == 1) | (r.src_idx != 0))
 
     def wen(self, name: str) -> pyrtl.WireVector:
-        addr = next(x.addr for x in self.rows if x.name == name)
-        return self.req.commit & self.writes & (self.addr == addr)
+        """The CSR instruction that commits this cycle writes CSR ``name`` (one wire per
+        name, shared by every caller)."""
+        if name not in self._wen:
+            if self._writing is None:
+                self._writing = self.req.commit & self.writes
+            addr = next(x.addr for x in self.rows if x.name == name)
+            self._wen[name] = self._writing & (self.addr == addr)
+        return self._wen[name]
 
 
 def _substitute(rows, addr: pyrtl.WireVector, v: pyrtl.WireVector) -> pyrtl.WireVector:

@@ -70,17 +70,23 @@ def data_mode(dec: D.DecodePorts, st: HState) -> tuple:
     return priv, v
 
 
-def _in(cause: pyrtl.WireVector, codes: tuple[int, ...]) -> pyrtl.WireVector:
-    mask = pyrtl.Const(sum(1 << c for c in codes), 32)
-    return pyrtl.shift_right_logical(mask, cause[0:5])[0]
+def _cause_classes(cause: pyrtl.WireVector) -> tuple:
+    """(pc cause, data cause, guest-page fault) of a 5-bit cause: one ROM read."""
+    data = [int(c in PC_CAUSES) | int(c in DATA_CAUSES) << 1 | int(c in (20, 21, 23)) << 2
+            for c in range(32)]
+    rom = pyrtl.RomBlock(bitwidth=3, addrwidth=5, romdata=data, name="h_cause_class_rom",
+                         asynchronous=True)
+    word = rom[cause[0:5]]
+    return word[0], word[1], word[2]
 
 
 def trap_values(cause: pyrtl.WireVector, is_irq: pyrtl.WireVector, st: HState,
                 v_data: pyrtl.WireVector, fetch_gpa: pyrtl.WireVector,
                 data_gpa: pyrtl.WireVector, implicit: pyrtl.WireVector) -> tuple:
     """(gva, tval2, tinst) of a trap with 5-bit exception ``cause`` (hyp. 8.6.2-8.6.4)."""
-    gva = ~is_irq & ((st.v & _in(cause, PC_CAUSES)) | (v_data & _in(cause, DATA_CAUSES)))
-    guest = ~is_irq & _in(cause, (20, 21, 23))
+    pc_cause, data_cause, guest_cause = _cause_classes(cause)
+    gva = ~is_irq & ((st.v & pc_cause) | (v_data & data_cause))
+    guest = ~is_irq & guest_cause
     gpa = pyrtl.select(cause == 20, fetch_gpa, data_gpa)
     tval2 = pyrtl.select(guest, pyrtl.concat(pyrtl.Const(0, 2), gpa[2:64]), pyrtl.Const(0, 64))
     tinst = pyrtl.select(guest & implicit, pyrtl.Const(TINST_IMPLICIT_PTE_READ, 64),

@@ -62,6 +62,20 @@ def build_interrupts(priv, mstatus, mip, mie, mideleg, allow) -> tuple:
     return take, cause, ~m_any
 
 
+def bit_at(vector: pyrtl.WireVector, index: pyrtl.WireVector) -> pyrtl.WireVector:
+    """Bit ``index`` of ``vector`` (0 past its width): a right shift by the index bits,
+    one word select per index bit (cheaper than a per-bit barrel shifter)."""
+    word = vector
+    for k in range(index.bitwidth):
+        step = 1 << k
+        if step >= word.bitwidth:
+            word = pyrtl.select(index[k], pyrtl.Const(0, word.bitwidth), word)
+            continue
+        shifted = word[step:].zero_extended(word.bitwidth)
+        word = pyrtl.select(index[k], shifted, word)
+    return word[0]
+
+
 def _exceptions(excs: list[Exc]):
     """(any, 5-bit cause, 64-bit tval, gva) of the highest-priority exception."""
     exc_any = pyrtl.Const(0, 1)
@@ -87,7 +101,7 @@ def build_trap(priv, mstatus, mip, mie, mideleg, medeleg, mtvec, stvec,
     is_irq = irq_take
     take = irq_take | exc_any
     code = pyrtl.select(is_irq, irq_cause.zero_extended(5), exc_cause)
-    deleg_exc = pyrtl.shift_right_logical(medeleg.zero_extended(32), exc_cause)[0]
+    deleg_exc = bit_at(medeleg, exc_cause)
     to_s = pyrtl.select(is_irq, irq_to_s, deleg_exc & (priv != 3))
     tvec = pyrtl.select(to_s, stvec, mtvec)
     base = pyrtl.concat(tvec[2:64], pyrtl.Const(0, 2))
@@ -164,8 +178,8 @@ def build_trap_h(t: HTrapState, excs: list[Exc], irq_allow: pyrtl.WireVector,
     irq_code = pyrtl.select(m_any, m_code, pyrtl.select(hs_any, hs_code, (vs_code - 1)[0:4]))
 
     below_m = t.priv != 3
-    m_deleg = pyrtl.shift_right_logical(t.medeleg.zero_extended(32), exc_cause)[0]
-    h_deleg = pyrtl.shift_right_logical(t.hedeleg.zero_extended(32), exc_cause)[0]
+    m_deleg = bit_at(t.medeleg, exc_cause)
+    h_deleg = bit_at(t.hedeleg, exc_cause)
     exc_s = m_deleg & below_m
     exc_vs = exc_s & t.v & h_deleg
     to_s = pyrtl.select(irq, ~m_any, exc_s)

@@ -143,18 +143,30 @@ def _fields(wire: pyrtl.WireVector, layout) -> dict[str, pyrtl.WireVector]:
     return out
 
 
-def _flush_kill_h(e: _Entry, flush: TlbFlush) -> pyrtl.WireVector:
-    """SFENCE.VMA / HFENCE.VVMA / HFENCE.GVMA on a two-stage entry: entries of the
-    flush's V (or of both, ``all_v``), of its VMID if ``by_vmid``; then by address and
-    ASID as SFENCE.VMA (an entry without ASID, global or S-stage Bare, survives a flush
-    by ASID)."""
-    key, mask = _fields(e.key, KEY_FIELDS_H), _fields(e.mask, KEY_FIELDS_H)
-    vpn_hit = ((key["vpn"][0:VPN_BITS] ^ flush.vpn) & mask["vpn"][0:VPN_BITS]) == 0
-    asid_hit = (key["asid"] == flush.asid) & mask["asid"][0]
-    v_hit = flush.all_v | (key["v"] == flush.v)
-    vmid_hit = key["vmid"] == flush.vmid
-    return flush.valid & v_hit & (~flush.by_vmid | vmid_hit) & (~flush.by_addr | vpn_hit) \
-        & (~flush.by_asid | asid_hit)
+def _flush_compare_h(flush: TlbFlush) -> tuple:
+    """SFENCE.VMA / HFENCE.VVMA / HFENCE.GVMA on two-stage entries, as one key compare:
+    (key, care) where ``care`` has ones on the fields this flush selects by: vaddr bits
+    38:12 if by address, the ASID, the VMID, and V unless ``all_v``."""
+    def rep(bit, width):
+        return pyrtl.select(bit, pyrtl.Const((1 << width) - 1, width), pyrtl.Const(0, width))
+    extra = GVPN_BITS - VPN_BITS
+    key = pyrtl.concat(pyrtl.Const(0, extra), flush.vpn, flush.asid, flush.vmid, flush.v,
+                       pyrtl.Const(0, 1))
+    care = pyrtl.concat(pyrtl.Const(0, extra), rep(flush.by_addr, VPN_BITS),
+                        rep(flush.by_asid, ASID_BITS), rep(flush.by_vmid, VMID_BITS),
+                        ~flush.all_v, pyrtl.Const(0, 1))
+    return key, care
+
+
+def _flush_kill_h(e: _Entry, flush: TlbFlush, compare: tuple) -> pyrtl.WireVector:
+    """Entries of the flush's V (or of both, ``all_v``), of its VMID if ``by_vmid``, then
+    by address and ASID as SFENCE.VMA; an entry without ASID (global or S-stage Bare)
+    survives a flush by ASID. The entry's mask keeps out what it does not compare (the
+    superpage's low vpn bits, the VMID of an HS-level entry)."""
+    key, care = compare
+    hit = ((e.key ^ key) & e.mask & care) == 0
+    has_asid = e.mask[2 + VMID_BITS]  # lowest ASID bit of the mask
+    return flush.valid & hit & (~flush.by_asid | has_asid)
 
 
 def build_tlb(entries: int, lookups: list[tuple[pyrtl.WireVector, ...]],
@@ -177,7 +189,10 @@ def build_tlb(entries: int, lookups: list[tuple[pyrtl.WireVector, ...]],
         key = pyrtl.concat(*(getattr(fill, n) for n, _ in KEY_FIELDS_H))
         mask = _fill_mask_h(fill)
         data = pyrtl.concat(*(getattr(fill, n) for n, _ in DATA_FIELDS_H))
-        kill = _flush_kill_h
+        compare = _flush_compare_h(flush)
+
+        def kill(e, flush):
+            return _flush_kill_h(e, flush, compare)
     else:
         key = pyrtl.concat(fill.vpn, fill.asid)
         mask = _fill_mask(fill)

@@ -61,6 +61,8 @@ BODY_CAPACITY = 32 * 1024
 #: Pages of the runtime's page-table pool and extra data pages (paging programs).
 PT_PAGES = 12
 VPAGES = 2
+#: Pages of the runtime's G-stage page pool (hypervisor programs; 16 KiB aligned root).
+GPT_PAGES = 16
 #: a7 values of the runtime's ecall services.
 MAGIC_UP = -1957
 MAGIC_CLR = -1958
@@ -224,6 +226,7 @@ class GenOptions:
     external_irqs: bool = False  # PLIC items, handlers claim/complete, harness line schedule
     signature: bool = False  # exit code = hash of the final state (oracles without lockstep)
     paging: bool = True  # the strategy also draws Sv39 programs (S/U through page tables)
+    hyp: bool = True  # ... and, when the core has H, hypervisor programs (VS/VU, two stages)
 
 
 # --------------------------------------------------------------------------- emitter
@@ -327,6 +330,7 @@ class Layout:
     tohost: int = 0
     flip: int = 0  # fz_s_flip_sret (fence for the ASID in t4)
     flip_all: int = 0  # fz_s_flip_sret_all
+    gpt: int = 0  # G-stage page pool (fz_gpt)
 
     @property
     def gp(self) -> int:
@@ -336,7 +340,8 @@ class Layout:
     def vm(self) -> pg.VmLayout:
         """The physical facts the page tables describe."""
         return pg.VmLayout(self.ram, self.body, BODY_CAPACITY, self.pt, PT_PAGES, self.vpages,
-                           VPAGES, self.data, DATA_SIZE, self.stubs, self.tohost, self.unmapped)
+                           VPAGES, self.data, DATA_SIZE, self.stubs, self.tohost, self.unmapped,
+                           self.gpt, GPT_PAGES)
 
 
 @dataclass
@@ -783,7 +788,7 @@ class Realiser:
         """One Zicsr instruction on a CSR with a random value, within the write rules."""
         op = op_row or rng.choice(self.zicsr)
         addr, crow = addr_row or self.pick_csr(rng, state.mode)
-        rule = _csr_rule(crow)
+        rule = self.write_rule(crow, state)
         name = crow.name if crow else ""
         rd = self.reg(rng)
         if name in VALUE_DIFFERS and (name == "marchid" or not self.options.counter_values):
@@ -817,6 +822,11 @@ class Realiser:
                 em.li(tmp, val)
             em.emit(f"csrr{kind}", rd=rd, rs1=tmp, csr=addr)
         self._track_csr_write(name, kind, val, state)
+
+    @staticmethod
+    def write_rule(crow: Csr | None, state: GenState) -> str:
+        """How a generated write may treat ``crow`` (CSR_WRITE_RULE)."""
+        return _csr_rule(crow)
 
     @staticmethod
     def _apply_rule(rule, val, kind, state, imm_form):
@@ -940,7 +950,7 @@ class Realiser:
         elif state.mode == PRV_S:
             em.emit("csrrci", imm=MSTATUS_SIE, rd=ZERO, csr=self._csr_addr("sstatus"))
 
-    def _mret(self, em, rng, state, target):
+    def _mret(self, em, rng, state, target, virt=None):
         tmp = self.reg(rng, (ZERO,))
         self._mask_interrupts(em, state)
         if target != PRV_M:
@@ -1154,7 +1164,7 @@ class Realiser:
             # WFI in S: the delegated interrupt is pending and enabled in mie but masked
             # by sstatus.SIE = 0, so WFI completes and the interrupt waits (TW may trap).
             em.emit("csrrci", imm=MSTATUS_SIE, rd=ZERO, csr=mstatus)
-            self._mret(em, rng, state, PRV_S)
+            self._mret(em, rng, state, PRV_S, virt=False)
             self.wfi(em, rng)
             return
         if wake == "wfi":
@@ -1479,7 +1489,8 @@ def _defines(cfg: SocConfig, signature: bool) -> dict[str, object]:
     return {**platform_defines(cfg), "FZ_DATA_SIZE": DATA_SIZE, "FZ_GP_OFFSET": GP_OFFSET,
             "FZ_STUBS": STUBS, "FZ_BODY_CAPACITY": BODY_CAPACITY,
             "FZ_MAGIC_UP": MAGIC_UP, "FZ_MAGIC_CLR": MAGIC_CLR,
-            "FZ_SIGNATURE": int(signature), "FZ_PT_PAGES": PT_PAGES, "FZ_VPAGES": VPAGES}
+            "FZ_SIGNATURE": int(signature), "FZ_PT_PAGES": PT_PAGES, "FZ_VPAGES": VPAGES,
+            "FZ_GPT_PAGES": GPT_PAGES}
 
 
 def _cfg_dir(cfg: SocConfig) -> Path:
@@ -1544,7 +1555,8 @@ def _load_template(cfg: SocConfig, path: Path) -> Template:
     patches = {}
     with open(path, "rb") as f:
         segs = [s for s in ELFFile(f).iter_segments() if s["p_type"] == "PT_LOAD"]
-        for name in ("fz_body", "fz_data", "fz_init_regs", "fz_opts", "fz_pt", "fz_vpages"):
+        for name in ("fz_body", "fz_data", "fz_init_regs", "fz_opts", "fz_pt", "fz_vpages",
+                     "fz_gpt"):
             addr = sym[name]
             for seg in segs:
                 if seg["p_paddr"] <= addr < seg["p_paddr"] + seg["p_filesz"]:
@@ -1557,9 +1569,11 @@ def _load_template(cfg: SocConfig, path: Path) -> Template:
     layout = Layout(sym["fz_body"], sym["fz_data"], sym["fz_stubs"], sym["fz_exit"],
                     region(cfg, "clint").base, region(cfg, "plic").base, _unmapped(cfg),
                     region(cfg, "ram").base, sym["fz_pt"], sym["fz_vpages"], sym["tohost"],
-                    sym["fz_s_flip_sret"], sym["fz_s_flip_sret_all"])
-    if layout.body % pg.PAGE or layout.data % pg.PAGE or layout.pt % pg.PAGE:
-        raise FuzzError(f"{path}: fz_body, fz_pt and fz_data must be page aligned")
+                    sym["fz_s_flip_sret"], sym["fz_s_flip_sret_all"], sym["fz_gpt"])
+    if layout.body % pg.PAGE or layout.data % pg.PAGE or layout.pt % pg.PAGE or \
+            layout.gpt % (4 * pg.PAGE):
+        raise FuzzError(f"{path}: fz_body, fz_pt and fz_data must be page aligned, fz_gpt "
+                        f"16 KiB aligned")
     return Template(cfg, path, raw, image, layout, patches)
 
 
@@ -1577,13 +1591,20 @@ def realiser(cfg: SocConfig, options: GenOptions) -> Realiser:
 # --------------------------------------------------------------------------- program
 
 
-def _opts_words(options: GenOptions, route: tuple[int, int],
-                satp: int = 0) -> tuple[int, int, int, int]:
+def _opts_words(options: GenOptions, route: tuple[int, int], satp: int = 0, hgatp: int = 0,
+                vsatp: int = 0) -> tuple[int, ...]:
     """fz_opts: flags (bit 0: external interrupts), PLIC enables of contexts M and S,
-    the initial satp (0: no paging)."""
+    the initial satp (0: no paging), hgatp and vsatp (hypervisor programs)."""
     if not options.external_irqs:
-        return (0, 0, 0, satp)
-    return (1, *route, satp)
+        return (0, 0, 0, satp, hgatp, vsatp)
+    return (1, *route, satp, hgatp, vsatp)
+
+
+def _vm_words(vm: pg.VmSpace | None, hyp: pg.HypSpace | None) -> tuple[int, int, int]:
+    """(satp, hgatp, vsatp) the prologue writes."""
+    if hyp is not None:
+        return 0, hyp.g.hgatp(hyp.g.vmid), hyp.vsatp
+    return (vm.satp(vm.asid) if vm else 0), 0, 0
 
 
 def _blob_lines(data: bytes) -> list[str]:
@@ -1622,7 +1643,7 @@ def _body_lines(insns: list[Insn]) -> list[str]:
 
 def program_source(cfg: SocConfig, insns: list[Insn], data: bytes, regs, options: GenOptions,
                    header: str = "", route: tuple[int, int] = (0, 0),
-                   vm: pg.VmSpace | None = None) -> str:
+                   vm: pg.VmSpace | None = None, hyp: pg.HypSpace | None = None) -> str:
     """The assembly source of a program: the FZ_BODY/FZ_DATA/FZ_REGS/FZ_PT_DATA/FZ_VPAGES_DATA
     macros and the runtime."""
     out = ["/* Generated by tools/fuzz/gen.py; assemble with tools.fuzz.gen.Program.build. */"]
@@ -1632,12 +1653,16 @@ def program_source(cfg: SocConfig, insns: list[Insn], data: bytes, regs, options
     out += [f"    .8byte 0x{v:016x}" for (v,) in struct.iter_unpack("<Q", data)]
     out += [".endm", "", ".macro FZ_REGS", "fz_init_regs:", "    .8byte 0  // x0"]
     out += [f"    .8byte 0x{v & XLEN_MASK:016x}  // x{i + 1}" for i, v in enumerate(regs)]
-    satp = vm.satp(vm.asid) if vm else 0
-    out += ["fz_opts:", *(f"    .8byte 0x{v:x}" for v in _opts_words(options, route, satp)),
+    if hyp is not None:
+        vm = hyp.vs
+    words = _vm_words(vm, hyp)
+    out += ["fz_opts:", *(f"    .8byte 0x{v:x}" for v in _opts_words(options, route, *words)),
             ".endm", "", ".macro FZ_PT_DATA"]
     out += _blob_lines(vm.image if vm else bytes(PT_PAGES * pg.PAGE))
+    out += [".endm", "", ".macro FZ_GPT_DATA"]
+    out += _blob_lines(hyp.g.image if hyp else bytes(GPT_PAGES * pg.PAGE))
     out += [".endm", "", ".macro FZ_VPAGES_DATA"]
-    out += _blob_lines(vpages_image(data) if vm else bytes(VPAGES * pg.PAGE))
+    out += _blob_lines(vpages_image(data) if vm or hyp else bytes(VPAGES * pg.PAGE))
     out += [".endm", "", f'#include "{RUNTIME}"', ""]
     return "\n".join(out)
 
@@ -1654,6 +1679,7 @@ class Program:
     irqs: tuple[tuple[int, int], ...] = ()  # harness line schedule: (model cycle, mask)
     route: int = 0  # harness line i goes to the PLIC's S context if bit i is set, else M
     vm: int = 0  # paging: the seed of the Sv39 address space (0: no paging, satp Bare)
+    hv: int = 0  # hypervisor program: the seed of its two stages (0: none)
 
     @property
     def plic_enables(self) -> tuple[int, int]:
@@ -1674,7 +1700,19 @@ class Program:
         return pg.build_vm(self.vm, self.template.layout.vm) if self.vm else None
 
     @cached_property
+    def hyp_space(self) -> pg.HypSpace | None:
+        """The G and VS stages of a hypervisor program (None otherwise)."""
+        if not self.hv:
+            return None
+        if not self.cfg.core.has_h:
+            raise FuzzError("a hypervisor program (Program.hv) needs a core with H")
+        return pg.build_hyp(self.hv, self.template.layout.vm)
+
+    @cached_property
     def _realised(self) -> tuple[list[Insn], int]:
+        if self.hv:
+            from tools.fuzz.hyp import hyp_realiser
+            return hyp_realiser(self.cfg, self.options).realise(self.items, self.hyp_space)
         return realiser(self.cfg, self.options).realise(self.items, self.vm_space)
 
     @property
@@ -1706,7 +1744,8 @@ class Program:
         return {"items": [list(i) for i in self.items], "data": self.data.hex(),
                 "regs": [v & XLEN_MASK for v in self.regs], "cfg": dataclasses.asdict(self.cfg),
                 "options": dataclasses.asdict(self.options),
-                "irqs": [list(e) for e in self.irqs], "route": self.route, "vm": self.vm}
+                "irqs": [list(e) for e in self.irqs], "route": self.route, "vm": self.vm,
+                "hv": self.hv}
 
     @classmethod
     def from_json(cls, data: dict) -> Program:
@@ -1718,7 +1757,8 @@ class Program:
                        bytes.fromhex(data["data"]), tuple(int(v) for v in data["regs"]), cfg,
                        GenOptions(**data["options"]),
                        tuple((int(c), int(m)) for c, m in data.get("irqs", ())),
-                       int(data.get("route", 0)), int(data.get("vm", 0)))
+                       int(data.get("route", 0)), int(data.get("vm", 0)),
+                       int(data.get("hv", 0)))
         except (KeyError, TypeError, ValueError) as exc:
             raise FuzzError(f"bad program description: {exc}") from None
 
@@ -1753,8 +1793,20 @@ class Program:
                 header += (f"\n  {w.name} va {w.va:#x} pte@{w.pte_addr:#x} = {w.pte:#x}"
                            f"{' (global path)' if w.glob else ''}")
             header += f"\nholes: {', '.join(hex(h) for h in vm.holes)}"
+        hyp = self.hyp_space
+        if hyp:
+            g = hyp.g
+            header += f"\nhypervisor: hgatp {g.hgatp(g.vmid):#x}, vsatp {hyp.vsatp:#x}"
+            for w in g.windows:
+                header += f"\n  G {w.name} gpa {w.gpa:#x} pte@{w.pte_addr:#x} = {w.pte:#x}"
+            header += "\n  G holes: " + ", ".join(f"{a:#x} ({k})" for a, k in g.holes)
+            if hyp.vs:
+                for w in hyp.vs.windows:
+                    header += f"\n  VS {w.name} va {w.va:#x} pte@{w.pte_addr:#x} = {w.pte:#x}"
+                header += "\n  VS holes: " + ", ".join(
+                    f"{a:#x} ({k})" for a, k in zip(hyp.vs.holes, hyp.vs.hole_kinds))
         return program_source(self.cfg, self.insns, self.data, self.regs, self.options,
-                              header, self.plic_enables, vm)
+                              header, self.plic_enables, vm, hyp)
 
     def build(self, out_dir: str | Path, stem: str = "prog") -> Path:
         """Assemble and link the program with the toolchain into ``out_dir``; the ELF."""
@@ -1762,10 +1814,14 @@ class Program:
 
     def _patched(self) -> dict[str, bytes]:
         regs = struct.pack("<32Q", 0, *(v & XLEN_MASK for v in self.regs))
-        vm = self.vm_space
-        opts = _opts_words(self.options, self.plic_enables, vm.satp(vm.asid) if vm else 0)
+        vm, hyp = self.vm_space, self.hyp_space
+        opts = _opts_words(self.options, self.plic_enables, *_vm_words(vm, hyp))
         out = {"fz_body": self.body_bytes(), "fz_data": self.data,
-               "fz_init_regs": regs, "fz_opts": struct.pack("<4Q", *opts)}
+               "fz_init_regs": regs, "fz_opts": struct.pack(f"<{len(opts)}Q", *opts)}
+        if hyp:
+            vm = hyp.vs
+            out["fz_gpt"] = hyp.g.image
+            out["fz_vpages"] = vpages_image(self.data)
         if vm:
             out["fz_pt"] = vm.image
             out["fz_vpages"] = vpages_image(self.data)
@@ -1824,10 +1880,15 @@ def programs(cfg: SocConfig = DEFAULT, *, length: int = 100, min_length: int = 1
         raise FuzzError(f"program length: need 0 <= min_length <= length <= {MAX_ITEMS} "
                         f"items, got {min_length}..{length}")
 
+    hyp = options.hyp and options.paging and cfg.core.has_h
+
     def build(raw_items, salt, data, regs, irqs, route, vm) -> Program:
         salt = int.from_bytes(salt, "little")
+        space, raw = vm
+        seed = vm_seed(bool(space), raw)
         return Program(tuple(_item(r, salt) for r in raw_items), data, tuple(regs), cfg,
-                       options, irq_schedule(irqs), route, vm_seed(*vm))
+                       options, irq_schedule(irqs), route, seed if space == 1 else 0,
+                       seed if space == 2 else 0)
 
     lines = cfg.harness_irq_lines if options.external_irqs else 0
     schedule = st.lists(st.tuples(st.integers(0, IRQ_HORIZON), st.integers(0, (1 << lines) - 1),
@@ -1843,8 +1904,9 @@ def programs(cfg: SocConfig = DEFAULT, *, length: int = 100, min_length: int = 1
         st.lists(st.integers(0, XLEN_MASK), min_size=31, max_size=31),
         schedule,
         route,
-        st.tuples(st.booleans(), st.binary(min_size=4, max_size=4)) if options.paging
-        else st.just((False, b"")),
+        st.tuples(st.sampled_from((0, 1, 2) if hyp else (0, 1)),
+                  st.binary(min_size=4, max_size=4)) if options.paging
+        else st.just((0, b"")),
     )
 
 
@@ -1915,4 +1977,7 @@ def random_program(seed: int, cfg: SocConfig = DEFAULT, *, length: int = 100,
     route = rng.randrange(1 << lines) if lines else 0
     data, regs = rng.randbytes(DATA_SIZE), tuple(rng.getrandbits(64) for _ in range(31))
     vm = vm_seed(rng.random() < 0.5, rng.randbytes(4)) if options.paging else 0
-    return Program(its, data, regs, cfg, options, irqs, route, vm)
+    hv = 0
+    if vm and options.hyp and cfg.core.has_h and rng.random() < 0.5:
+        vm, hv = 0, vm
+    return Program(its, data, regs, cfg, options, irqs, route, vm, hv)

@@ -70,6 +70,8 @@ class VmLayout:
     stubs: int
     tohost: int
     unmapped: tuple[int, ...]
+    gpt: int = 0  # G-stage page pool (fz_gpt, 16 KiB aligned; H programs)
+    gpt_pages: int = 0
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class VmSpace:
     windows: tuple[Window, ...]
     holes: tuple[int, ...]
     asid: int  # initial ASID
+    hole_kinds: tuple[str, ...] = ()  # per hole: canonical, unmapped, bad, ptr (pointer outside RAM)
 
     def satp(self, asid: int) -> int:
         return SATP_SV39 | (asid & 0xFFFF) << 44 | self.root >> 12
@@ -130,8 +133,9 @@ class _Pool:
 
 
 class _Builder:
-    def __init__(self, rng: random.Random, layout: VmLayout):
-        self.rng, self.layout = rng, layout
+    def __init__(self, rng: random.Random, layout: VmLayout, extra: tuple[int, ...] = ()):
+        self.rng, self.layout, self.extra = rng, layout, extra
+        self.hole_kinds: list[str] = []
         self.pool = _Pool(layout)
         self.root = self.pool.alloc()
         self.reserved: list[tuple[int, int]] = []  # [lo, hi) virtual ranges windows avoid
@@ -236,8 +240,10 @@ class _Builder:
         addr, glob = found
         flags = self.perms(data=name != "io")
         if name == "4k":
-            pa = rng.choice([lay.data & ~(PAGE - 1)] + [lay.vpages + i * PAGE
-                                                        for i in range(lay.n_vpages)])
+            pages = [lay.data & ~(PAGE - 1)] + [lay.vpages + i * PAGE
+                                                for i in range(lay.n_vpages)]
+            pa = rng.choice(pages + list(self.extra)) if self.extra and rng.random() < 0.5 \
+                else rng.choice(pages)
             if rng.random() < 0.3:
                 flags |= X
         elif name == "io":
@@ -260,10 +266,13 @@ class _Builder:
         rng = self.rng
         pick = rng.random()
         if pick < 0.15:
+            self.hole_kinds.append("canonical")
             return rng.randrange(1 << 39, 1 << 62) & ~7  # not canonical
         va = self.free_va(0)
         if va is None:
+            self.hole_kinds.append("canonical")
             return 1 << 40
+        kind = "unmapped"
         if pick < 0.3:
             found = self.slot(va, rng.choice((0, 1)))
             if found is not None:
@@ -271,14 +280,17 @@ class _Builder:
                 bad = rng.choice((0, pte(rng.choice(NOWHERE), V), W | V,
                                   V | R | (1 << rng.choice(RESERVED_BITS))))
                 self.pool.put(addr, bad)
+                kind = "ptr" if bad >> 10 else "bad"
+        self.hole_kinds.append(kind)
         self.reserved.append((va & ((1 << 39) - 1), (va & ((1 << 39) - 1)) + PAGE))
         return va
 
 
-def build_vm(seed: int, layout: VmLayout) -> VmSpace:
-    """The address space of a paging program drawn from ``seed``."""
+def build_vm(seed: int, layout: VmLayout, extra: tuple[int, ...] = ()) -> VmSpace:
+    """The address space of a paging program drawn from ``seed`` (``extra``: more
+    pages 4 KiB leaves may point at; for a VS stage, guest-physical aliases)."""
     rng = random.Random(seed)
-    b = _Builder(rng, layout)
+    b = _Builder(rng, layout, extra)
     code_pte, code_s, code_u = b.identity()
     windows = []
     for _ in range(rng.randrange(3, 9)):
@@ -296,7 +308,7 @@ def build_vm(seed: int, layout: VmLayout) -> VmSpace:
                 break
     holes = tuple(b.hole() for _ in range(rng.randrange(1, 4)))
     return VmSpace(b.pool.image(), b.root, code_pte, code_s, code_u, tuple(windows), holes,
-                   rng.getrandbits(16))
+                   rng.getrandbits(16), tuple(b.hole_kinds))
 
 
 def targets(window_pa: int, level: int, layout: VmLayout) -> list[tuple[int, int]]:
@@ -308,3 +320,233 @@ def targets(window_pa: int, level: int, layout: VmLayout) -> list[tuple[int, int
     ranges += [(layout.vpages + i * PAGE, layout.vpages + (i + 1) * PAGE)
                for i in range(layout.n_vpages)]
     return [(lo, hi) for lo, hi in ranges if base <= lo and hi <= base + size]
+
+
+# --------------------------------------------------------------------------- G stage
+# Hypervisor spec (H 1.0) 8.2.12 hgatp, 8.5.1 Sv39x4: a 16 KiB root indexed by GPA[40:30],
+# then two Sv39 levels; every leaf a guest may use needs U = 1; GPA bits 63:41 fault.
+
+HGATP_SV39X4 = 8 << 60
+GPA_BITS = 41
+G_ROOT_PAGES = 4
+
+
+def gvpn(gpa: int, level: int) -> int:
+    """Index of ``gpa`` in a G-stage table at ``level`` (the root has 2048 entries)."""
+    return gpa >> (12 + 9 * level) & (0x7FF if level == 2 else 511)
+
+
+@dataclass(frozen=True)
+class GWindow:
+    """A G-stage leaf the generator accesses through (``gpa``: its guest-physical base)."""
+
+    gpa: int
+    level: int
+    pte_addr: int
+    pte: int
+    name: str  # 4k, 2m, 1g, io
+
+    @property
+    def size(self) -> int:
+        return LEVEL_SIZE[self.level]
+
+
+@dataclass(frozen=True)
+class GSpace:
+    """A program's G stage (Sv39x4 under hgatp)."""
+
+    image: bytes  # contents of the G page pool
+    root: int
+    windows: tuple[GWindow, ...]
+    holes: tuple[tuple[int, str], ...]  # (GPA, kind: unmapped, big, bad)
+    vmid: int
+    identity: tuple[int, int]  # [lo, hi) GPAs mapped to the same physical addresses
+
+    def hgatp(self, vmid: int) -> int:
+        return HGATP_SV39X4 | (vmid & 0x3FFF) << 44 | self.root >> 12
+
+
+@dataclass(frozen=True)
+class HypSpace:
+    """The two stages of a hypervisor program: G stage, and the VS stage (None: vsatp
+    Bare, guest virtual = guest physical)."""
+
+    g: GSpace
+    vs: VmSpace | None
+
+    @property
+    def vsatp(self) -> int:
+        return self.vs.satp(self.vs.asid) if self.vs else 0
+
+
+class _GBuilder:
+    """G-stage tables in the G pool (root: its first four pages)."""
+
+    def __init__(self, rng: random.Random, layout: VmLayout):
+        self.rng, self.layout = rng, layout
+        self.words = [0] * (layout.gpt_pages * 512)
+        self.next = G_ROOT_PAGES
+        self.root = layout.gpt
+        self.reserved: list[tuple[int, int]] = []
+
+    def alloc(self) -> int | None:
+        if self.next >= self.layout.gpt_pages:
+            return None
+        self.next += 1
+        return self.layout.gpt + (self.next - 1) * PAGE
+
+    def get(self, addr: int) -> int:
+        return self.words[(addr - self.layout.gpt) // 8]
+
+    def put(self, addr: int, value: int) -> None:
+        self.words[(addr - self.layout.gpt) // 8] = value
+
+    def slot(self, gpa: int, level: int) -> int | None:
+        """Address of the G PTE of ``gpa`` at ``level`` (tables created on the way)."""
+        table = self.root
+        for lvl in (2, 1, 0):
+            addr = table + 8 * gvpn(gpa, lvl)
+            value = self.get(addr)
+            if lvl == level:
+                return None if value else addr
+            if value == 0:
+                new = self.alloc()
+                if new is None:
+                    return None
+                self.put(addr, pte(new, V))
+                value = self.get(addr)
+            elif value & (R | W | X) or not value & V:
+                return None
+            table = pte_pa(value)
+        return None
+
+    def perms(self, data: bool = True) -> int:
+        """G leaf flags: mostly usable by a guest (U, A, D), sometimes not."""
+        rng = self.rng
+        flags = V if rng.random() < 0.95 else 0
+        for bit, p in ((R, 0.92), (W, 0.8), (X, 0.35 if data else 0.9), (U, 0.9), (A, 0.93),
+                       (D, 0.88)):
+            if rng.random() < p:
+                flags |= bit
+        if not flags & (R | W | X):
+            flags |= R
+        if flags & W and not flags & R and rng.random() < 0.8:
+            flags |= R
+        if rng.random() < 0.02:
+            flags |= 1 << rng.choice(RESERVED_BITS)
+        return flags
+
+    def identity(self) -> tuple[int, int]:
+        """GPA = PA for the first 2 MiB of RAM: one 2 MiB leaf, or 4 KiB leaves (runtime
+        code RX, runtime data and pools RW, data pages random; all U, A, D)."""
+        lay, rng = self.layout, self.rng
+        lo = lay.ram
+        hi = lo + LEVEL_SIZE[1]
+        self.reserved.append((lo, hi))
+        if rng.random() < 0.25:
+            self.put(self.slot(lo, 1), pte(lo, V | R | W | X | U | A | D))
+            return lo, hi
+        l0 = self.slot(lo, 0) - 8 * gvpn(lo, 0)
+        for page in range(lo, (lay.data & ~(PAGE - 1)) + PAGE, PAGE):
+            if page < lay.body + lay.body_size:
+                flags = V | R | X | U | A
+            elif page < lay.vpages:
+                flags = V | R | W | U | A | D
+            else:
+                flags = self.perms()
+            self.put(l0 + 8 * gvpn(page, 0), pte(page, flags))
+        return lo, hi
+
+    def free_gpa(self, level: int) -> int | None:
+        rng, size = self.rng, LEVEL_SIZE[level]
+        avoid = tuple(self.layout.unmapped) + NOWHERE
+        for _ in range(40):
+            if rng.random() < 0.5:
+                gpa = (self.layout.ram >> 30) << 30 | rng.randrange(1 << 30) & ~(size - 1)
+            else:
+                gpa = rng.randrange(1 << GPA_BITS) & ~(size - 1)
+            if any(gpa < h and l < gpa + size for l, h in self.reserved):
+                continue
+            if any(gpa <= u < gpa + size + 64 for u in avoid):
+                continue
+            return gpa
+        return None
+
+    def window(self) -> GWindow | None:
+        rng, lay = self.rng, self.layout
+        name = rng.choices(("4k", "2m", "1g", "io"), (6, 2, 1.2, 0.5))[0]
+        level = {"4k": 0, "2m": 1, "1g": 2, "io": 0}[name]
+        gpa = self.free_gpa(level)
+        if gpa is None:
+            return None
+        addr = self.slot(gpa, level)
+        if addr is None:
+            return None
+        flags = self.perms()
+        if name == "4k":
+            pa = rng.choice([lay.data & ~(PAGE - 1)] + [lay.vpages + i * PAGE
+                                                        for i in range(lay.n_vpages)])
+        elif name == "io":
+            pa = rng.choice(NOWHERE)
+        else:
+            pa = lay.ram & ~(LEVEL_SIZE[level] - 1)
+            if rng.random() < 0.1:
+                pa += PAGE * rng.randrange(1, 512)  # misaligned superpage
+        value = pte(pa, flags)
+        self.put(addr, value)
+        self.reserved.append((gpa, gpa + LEVEL_SIZE[level]))
+        return GWindow(gpa, level, addr, value, name)
+
+    def hole(self) -> tuple[int, str]:
+        rng = self.rng
+        pick = rng.random()
+        if pick < 0.25:
+            return rng.randrange(1 << GPA_BITS, 1 << 56) & ~7, "big"
+        gpa = self.free_gpa(0)
+        if gpa is None:
+            return 1 << 45, "big"
+        kind = "unmapped"
+        if pick < 0.55:
+            addr = self.slot(gpa, rng.choice((0, 1)))
+            if addr is not None:
+                self.put(addr, rng.choice((pte(rng.choice(NOWHERE), V), W | V, V | R | W | A,
+                                           V | R | U | (1 << rng.choice(RESERVED_BITS)))))
+                kind = "bad"
+        self.reserved.append((gpa, gpa + PAGE))
+        return gpa, kind
+
+    def image(self) -> bytes:
+        return b"".join(w.to_bytes(8, "little") for w in self.words)
+
+
+def build_gstage(rng: random.Random, layout: VmLayout) -> GSpace:
+    """A random G stage: identity map of the runtime's 2 MiB, 3-8 windows, 1-3 holes."""
+    b = _GBuilder(rng, layout)
+    ident = b.identity()
+    windows = [w for w in (b.window() for _ in range(rng.randrange(3, 9))) if w is not None]
+    holes = tuple(b.hole() for _ in range(rng.randrange(1, 4)))
+    return GSpace(b.image(), b.root, tuple(windows), holes, rng.getrandbits(14), ident)
+
+
+def safe_pages(g: GSpace, layout: VmLayout) -> tuple[int, ...]:
+    """GPAs of whole extra data pages through G windows (aliases a VS leaf may map)."""
+    out = []
+    for w in g.windows:
+        pa = pte_pa(w.pte)
+        for lo, hi in targets(pa, w.level, layout):
+            if hi - lo == PAGE and lo != layout.data & ~(PAGE - 1):
+                out.append(w.gpa + lo - (pa & ~(w.size - 1)))
+    return tuple(out)
+
+
+def build_hyp(seed: int, layout: VmLayout) -> HypSpace:
+    """The address space of a hypervisor program: the G stage, then (70%) a VS stage
+    whose 4 KiB leaves may also point at G-window aliases of the extra pages or at GPAs
+    the G stage does not map; its tables live in the VS pool (identity in the G stage)."""
+    rng = random.Random(seed)
+    g = build_gstage(rng, layout)
+    if rng.random() < 0.3:
+        return HypSpace(g, None)
+    extra = safe_pages(g, layout) + tuple(gpa & ~(PAGE - 1) for gpa, kind in g.holes
+                                          if kind != "big")
+    return HypSpace(g, build_vm(rng.getrandbits(32), layout, extra))

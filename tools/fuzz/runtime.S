@@ -70,6 +70,22 @@
 #define PMP_TOR_RWX     0x0f
 #define PMP_NAPOT_RWX   0x1f
 #define HASH_K          0x9e3779b97f4a7c15
+/* Hypervisor CSRs and fences by number (the runtime also builds without H). */
+#define CSR_VSSTATUS    0x200
+#define CSR_VSTVEC      0x205
+#define CSR_VSSCRATCH   0x240
+#define CSR_VSTIMECMP   0x24d
+#define CSR_VSATP       0x280
+#define CSR_HSTATUS     0x600
+#define CSR_HEDELEG     0x602
+#define CSR_HIDELEG     0x603
+#define CSR_HCOUNTEREN  0x606
+#define CSR_HENVCFG     0x60a
+#define CSR_HVIP        0x645
+#define CSR_HGATP       0x680
+#define HFENCE_VVMA_ALL .4byte 0x22000073
+#define HFENCE_GVMA_ALL .4byte 0x62000073
+#define MIP_VSSIP       0x4
 
 /* Running hash of one handler: h = (h ^ v) * K. */
 .macro MIX h, v, k
@@ -230,11 +246,36 @@ _start:
     csrw satp, t1
     sfence.vma zero, zero
 4:
+#if HAS_H
+    /* Hypervisor: VS handler and save area, no delegation to VS, the initial hgatp
+     * (Sv39x4) and vsatp of a hypervisor program (0: Bare), fenced. */
+    la t1, fz_vstrap
+    csrw CSR_VSTVEC, t1
+    la t1, fz_vssave
+    csrw CSR_VSSCRATCH, t1
+    csrw CSR_HEDELEG, zero
+    csrw CSR_HIDELEG, zero
+    csrw CSR_HVIP, zero
+    csrw CSR_HSTATUS, zero
+    csrw CSR_HENVCFG, zero
+    li t1, 7
+    csrw CSR_HCOUNTEREN, t1
+    li t1, -1
+    csrw CSR_VSTIMECMP, t1
+    ld t1, 32(t0)
+    csrw CSR_HGATP, t1
+    ld t1, 40(t0)
+    csrw CSR_VSATP, t1
+    HFENCE_GVMA_ALL
+    HFENCE_VVMA_ALL
+#endif
 #if FZ_SIGNATURE
     la t0, fz_mstate
     li t1, HASH_K
     sd t1, 16(t0)
     la t0, fz_sstate
+    sd t1, 16(t0)
+    la t0, fz_vsstate
     sd t1, 16(t0)
 #endif
     /* Initial registers (gp is the data pointer), then the body in M-mode. */
@@ -263,6 +304,8 @@ fz_mtrap:
     li t4, 1
     beq t1, t4, .Lm_fetch
     li t4, 12
+    beq t1, t4, .Lm_fetch
+    li t4, 20
     beq t1, t4, .Lm_fetch
     li t4, 2
     bne t1, t4, .Lm_skip
@@ -374,7 +417,11 @@ fz_strap:
     bltz t1, .Ls_irq
     li t3, 8
     beq t1, t3, .Ls_ecall
+    li t3, 10
+    beq t1, t3, .Ls_ecall
     li t3, 1
+    beq t1, t3, .Ls_fetch
+    li t3, 20
     beq t1, t3, .Ls_fetch
     li t3, 12
     bne t1, t3, .Ls_skip
@@ -404,8 +451,12 @@ fz_s_fwd:
     slli t1, t1, 1
     srli t1, t1, 1
     li t3, 1
-    bne t1, t3, 1f
+    bne t1, t3, 2f
     csrci sip, MIP_SSIP
+    j .Ls_ret
+2:  li t3, 2
+    bne t1, t3, 1f
+    csrci CSR_HVIP, MIP_VSSIP    /* VSSI not delegated to VS: taken here */
     j .Ls_ret
 1:  sd a7, 56(t0)
     li a7, FZ_MAGIC_CLR
@@ -415,6 +466,42 @@ fz_s_fwd:
     RESTORE_T t0
     csrrw t0, sscratch, t0
 fz_s_sret:
+    sret
+
+/* ------------------------------------------------------------------ VS-mode handler */
+/* Traps hedeleg/hideleg send to VS (hypervisor spec 8.6.2): the same policy as the S
+ * handler, run in VS with the VS CSRs standing for the S ones; returns with sret in VS.
+ * Ecalls never reach it (hedeleg[8] stays clear) and neither do VTSR traps (VTSR is
+ * set only while nothing is delegated to VS). */
+    .balign 4
+    .globl fz_vstrap
+fz_vstrap:
+    csrrw t0, sscratch, t0
+    SAVE_T t0
+    csrr t1, scause
+    csrr t2, sepc
+    csrr t3, stval
+    RECORD fz_vsstate, sstatus, 8, 1
+    bltz t1, .Lvs_irq
+    li t3, 1
+    beq t1, t3, .Lvs_fetch
+    li t3, 12
+    beq t1, t3, .Lvs_fetch
+    li t3, MSTATUS_SUM
+    csrrs t4, sstatus, t3
+    SKIP_INSN
+    csrw sstatus, t4
+    j .Lvs_ret_to
+.Lvs_fetch:
+    mv t2, ra
+.Lvs_ret_to:
+    csrw sepc, t2
+    j .Lvs_ret
+.Lvs_irq:
+    csrci sip, MIP_SSIP
+.Lvs_ret:
+    RESTORE_T t0
+    csrrw t0, sscratch, t0
     sret
 
 /* S -> U with paging: swap the body's level-1 pointer (t6 to 0(t5)), fence for the
@@ -460,11 +547,22 @@ fz_exit:
     la t0, fz_sstate
     li t1, 2
     jal ra, fz_hash_words
+    la t0, fz_vsstate
+    li t1, 2
+    jal ra, fz_hash_words
 #endif
     .irp c, mstatus, mie, mip, medeleg, mideleg, mcounteren, scounteren, menvcfg, mepc, mcause, mtval, sepc, scause, stval, satp, stimecmp, mcountinhibit
     csrr t2, \c
     MIX t5, t2, t6
     .endr
+#if HAS_H
+    /* hstatus hedeleg hideleg hie hip hvip hgatp htval htinst vsstatus vsie vsip vsepc
+     * vscause vstval vsatp vsscratch mtval2 mtinst */
+    .irp c, 0x600, 0x602, 0x603, 0x604, 0x644, 0x645, 0x680, 0x643, 0x64a, 0x200, 0x204, 0x244, 0x241, 0x242, 0x243, 0x280, 0x240, 0x34b, 0x34a
+    csrr t2, \c
+    MIX t5, t2, t6
+    .endr
+#endif
 #if PMP_REGIONS > 0
     csrr t2, pmpcfg0
     MIX t5, t2, t6
@@ -514,16 +612,21 @@ fz_body:
 
     .data
     .balign 8
-    .globl fz_msave, fz_ssave, fz_mstate, fz_sstate, fz_fwd_pc, fz_dump
+    .globl fz_msave, fz_ssave, fz_vssave, fz_mstate, fz_sstate, fz_vsstate, fz_fwd_pc, fz_dump
 fz_msave:   .zero 8*8
 fz_ssave:   .zero 8*8
+fz_vssave:  .zero 8*8
 fz_mstate:  .zero 3*8          /* hash, count, K */
 fz_sstate:  .zero 3*8
+fz_vsstate: .zero 3*8
 fz_fwd_pc:  .dword 0
 fz_dump:    .zero 32*8
     /* Page tables and data pages of paging programs: below fz_data, so PMP entry 0
      * always grants the walker's reads and S/U accesses to them. */
-    .balign 4096
+    .balign 16384
+    .globl fz_gpt
+fz_gpt:
+    FZ_GPT_DATA
     .globl fz_pt, fz_vpages
 fz_pt:
     FZ_PT_DATA
