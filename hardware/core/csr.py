@@ -356,21 +356,31 @@ def _build_pmp(f: _CsrFile) -> PmpState:
     return PmpState(cfg=cfgs, addr=addrs)
 
 
-def _build_satp(f: _CsrFile) -> pyrtl.WireVector:
-    """satp (priv 4.1.11): MODE Bare or Sv39, 16-bit ASID, 44-bit PPN. A write of an
-    unimplemented MODE has no effect at all (WARL), as on Spike."""
-    sv39 = _reg("satp_sv39", 1, 0)
-    asid = _reg("satp_asid", 16, 0)
-    ppn = _reg("satp_ppn", 44, 0)
-    mode = f.wval[60:64]
-    wen = f.wen("satp") & ((mode == T.SATP_MODES["bare"]) | (mode == T.SATP_MODES["sv39"]))
-    sv39.next <<= pyrtl.select(wen, mode[3], sv39)
-    asid.next <<= pyrtl.select(wen, f.wval[44:60], asid)
-    ppn.next <<= pyrtl.select(wen, f.wval[0:44], ppn)
-    value = pyrtl.WireVector(64, name="csr_satp_value")
+def _atp(f: _CsrFile, name: str, mode_wen, fields_wen) -> pyrtl.WireVector:
+    """A satp-layout CSR (priv 4.1.11): the Sv39 bit of MODE written when ``mode_wen``,
+    the 16-bit ASID and 44-bit PPN when ``fields_wen``."""
+    sv39 = _reg(f"{name}_sv39", 1, 0)
+    asid = _reg(f"{name}_asid", 16, 0)
+    ppn = _reg(f"{name}_ppn", 44, 0)
+    sv39.next <<= pyrtl.select(mode_wen, f.wval[63], sv39)
+    asid.next <<= pyrtl.select(fields_wen, f.wval[44:60], asid)
+    ppn.next <<= pyrtl.select(fields_wen, f.wval[0:44], ppn)
+    value = pyrtl.WireVector(64, name=f"csr_{name}_value")
     value <<= pyrtl.concat(sv39, pyrtl.Const(0, 3), asid, ppn)
-    f.read["satp"] = value
+    f.read[name] = value
     return value
+
+
+def _atp_mode_legal(f: _CsrFile) -> pyrtl.WireVector:
+    mode = f.wval[60:64]
+    return (mode == T.SATP_MODES["bare"]) | (mode == T.SATP_MODES["sv39"])
+
+
+def _build_satp(f: _CsrFile) -> pyrtl.WireVector:
+    """satp: MODE Bare or Sv39; a write of an unimplemented MODE has no effect at all
+    (WARL), as on Spike."""
+    wen = f.wen("satp") & _atp_mode_legal(f)
+    return _atp(f, "satp", wen, wen)
 
 
 def _mie_view_writes(f: _CsrFile, plain: dict) -> list:
@@ -454,22 +464,13 @@ def _build_hgatp(f: _CsrFile) -> pyrtl.WireVector:
 
 
 def _build_vsatp(f: _CsrFile) -> pyrtl.WireVector:
-    """vsatp (hyp. 8.2.18): the satp layout. A write of an unimplemented MODE keeps
-    MODE and still writes ASID and PPN (Spike, for a direct vsatp write)."""
-    sv39 = _reg("vsatp_sv39", 1, 0)
-    asid = _reg("vsatp_asid", 16, 0)
-    ppn = _reg("vsatp_ppn", 44, 0)
-    mode = f.wval[60:64]
-    legal = (mode == T.SATP_MODES["bare"]) | (mode == T.SATP_MODES["sv39"])
-    via_satp = f.req.addr == T.CSR_ADDR["satp"]  # V = 1: the whole write or nothing
+    """vsatp (hyp. 8.2.18): the satp layout. A direct write of an unimplemented MODE
+    keeps MODE and still writes ASID and PPN (Spike); through satp with V = 1 the whole
+    write has no effect."""
+    legal = _atp_mode_legal(f)
+    via_satp = f.req.addr == T.CSR_ADDR["satp"]
     wen = f.wen("vsatp") & (legal | ~via_satp)
-    sv39.next <<= pyrtl.select(wen & legal, mode[3], sv39)
-    asid.next <<= pyrtl.select(wen, f.wval[44:60], asid)
-    ppn.next <<= pyrtl.select(wen, f.wval[0:44], ppn)
-    value = pyrtl.WireVector(64, name="csr_vsatp_value")
-    value <<= pyrtl.concat(sv39, pyrtl.Const(0, 3), asid, ppn)
-    f.read["vsatp"] = value
-    return value
+    return _atp(f, "vsatp", wen & legal, wen)
 
 
 def _build_vsstatus(f: _CsrFile) -> dict:

@@ -172,6 +172,39 @@ class _Latch:
             reg.next <<= pyrtl.select(set_, two_stage[f], reg)
 
 
+@dataclass
+class _Arbiter:
+    """Which request the walker serves, and whether the instruction waits."""
+
+    busy: pyrtl.Register  # a walk is in progress (next value set by the builder)
+    walk_for: pyrtl.Register  # the request it serves (next value set by the builder)
+    stall: pyrtl.WireVector
+    start: pyrtl.WireVector
+    which: pyrtl.WireVector
+    walk_vaddr: pyrtl.WireVector
+
+
+def _arbiter(lo, hi, data, hi_now, serve_hi, walk_allow, port1_vaddr) -> _Arbiter:
+    """Walks in priority order: first parcel, second parcel, data. ``lo``/``hi``/``data``
+    are (request, result) pairs. A walk in progress owns the data port, so the
+    instruction never leaves under it; a second parcel that hits this cycle is latched
+    at the edge and needs no walk."""
+    (f_req, f_res), (h_req, h_res), (d_req, d_res) = lo, hi, data
+    want_lo = f_req.valid & ~f_res.ready
+    want_hi = h_req.valid & ~h_res.ready
+    want_d = d_req.valid & ~d_res.ready
+    busy = pyrtl.Register(1, name="mmu_walking")
+    walk_for = pyrtl.Register(2, name="mmu_walk_for")
+    stall = _named(1, "mmu_stall", want_lo | want_hi | want_d | busy)
+    pick = pyrtl.select(want_lo, pyrtl.Const(FOR_FETCH, 2),
+                        pyrtl.select(want_hi, pyrtl.Const(FOR_FETCH_HI, 2),
+                                     pyrtl.Const(FOR_DATA, 2)))
+    start = ~busy & (want_lo | (want_hi & ~hi_now) | (want_d & ~serve_hi)) & walk_allow
+    which = pyrtl.select(busy, walk_for, pick)
+    walk_vaddr = pyrtl.select(which == FOR_FETCH, f_req.vaddr, port1_vaddr)
+    return _Arbiter(busy, walk_for, stall, start, which, walk_vaddr)
+
+
 def build_mmu(cfg: CoreConfig, ctx: MmuContext, fetch: MmuRequest, fetch_hi: MmuRequest,
               data: MmuRequest, flush: MmuFlush, pte_data: pyrtl.WireVector,
               pte_ok: pyrtl.WireVector, done: pyrtl.WireVector,
@@ -259,23 +292,12 @@ def _build_sv39(cfg: CoreConfig, ctx: MmuContext, fetch: MmuRequest, fetch_hi: M
         access_fault=_named(1, "mmu_data_af", ~nc & on_d & ~d_hit & wf.access))
 
     # --- walks: first parcel, then second parcel, then data --------------------------
-    want_lo = fetch.valid & ~lo.ready
-    want_hi = fetch_hi.valid & ~hi_res.ready
-    want_d = data.valid & ~d_res.ready
-    busy = pyrtl.Register(1, name="mmu_walking")
-    # a walk in progress owns the data port: the instruction never leaves under it
-    stall = _named(1, "mmu_stall", want_lo | want_hi | want_d | busy)
-    walk_for = pyrtl.Register(2, name="mmu_walk_for")
-    pick = pyrtl.select(want_lo, pyrtl.Const(FOR_FETCH, 2),
-                        pyrtl.select(want_hi, pyrtl.Const(FOR_FETCH_HI, 2),
-                                     pyrtl.Const(FOR_DATA, 2)))
-    # no walk for a second parcel that hits this cycle (it is latched at the edge)
-    start = ~busy & (want_lo | (want_hi & ~hi_now) | (want_d & ~serve_hi)) & walk_allow
-    which = pyrtl.select(busy, walk_for, pick)
-    walk_vaddr = pyrtl.select(which == FOR_FETCH, fetch.vaddr, port1_vaddr)
+    arb = _arbiter((fetch, lo), (fetch_hi, hi_res), (data, d_res), hi_now, serve_hi,
+                   walk_allow, port1_vaddr)
+    stall, start, which, walk_vaddr = arb.stall, arb.start, arb.which, arb.walk_vaddr
     ptw = build_ptw(start, walk_vaddr, ctx.satp[0:44], pte_data, pte_ok, abort=done)
-    busy.next <<= ptw.busy & ~ptw.done & ~done
-    walk_for.next <<= which
+    arb.busy.next <<= ptw.busy & ~ptw.done & ~done
+    arb.walk_for.next <<= which
 
     is_fetch = which != FOR_DATA
     leaf_pf = permission_fault(ptw.leaf[0:8], ~is_fetch & data.store, is_fetch,
@@ -454,20 +476,9 @@ def build_two_stage(cfg: CoreConfig, ctx: MmuContext, fetch: MmuRequest,
                      walk_fault[FOR_DATA])
 
     # --- walks: first parcel, then second parcel, then data --------------------------
-    want_lo = fetch.valid & ~lo.ready
-    want_hi = fetch_hi.valid & ~hi_res.ready
-    want_d = data.valid & ~d_res.ready
-    busy = pyrtl.Register(1, name="mmu_walking")
-    # a walk in progress owns the data port: the instruction never leaves under it
-    stall = _named(1, "mmu_stall", want_lo | want_hi | want_d | busy)
-    walk_for = pyrtl.Register(2, name="mmu_walk_for")
-    pick = pyrtl.select(want_lo, pyrtl.Const(FOR_FETCH, 2),
-                        pyrtl.select(want_hi, pyrtl.Const(FOR_FETCH_HI, 2),
-                                     pyrtl.Const(FOR_DATA, 2)))
-    # no walk for a second parcel that hits this cycle (it is latched at the edge)
-    start = ~busy & (want_lo | (want_hi & ~hi_now) | (want_d & ~serve_hi)) & walk_allow
-    which = pyrtl.select(busy, walk_for, pick)
-    walk_vaddr = pyrtl.select(which == FOR_FETCH, fetch.vaddr, port1_vaddr)
+    arb = _arbiter((fetch, lo), (fetch_hi, hi_res), (data, d_res), hi_now, serve_hi,
+                   walk_allow, port1_vaddr)
+    stall, start, which, walk_vaddr = arb.stall, arb.start, arb.which, arb.walk_vaddr
     is_fetch = which != FOR_DATA
     wreg = _pick(is_fetch, reg_i, reg_d)
     req = WalkRequest(start=start, vaddr=walk_vaddr, s_on=wreg.first,
@@ -476,8 +487,8 @@ def build_two_stage(cfg: CoreConfig, ctx: MmuContext, fetch: MmuRequest,
     mode = WalkMode(priv=wreg.priv, sum=wreg.sum, mxr_s=wreg.mxr_s, mxr_g=ctx.mxr,
                     store=~is_fetch & data.store, fetch=is_fetch, hlvx=~is_fetch & hlvx)
     walk = build_walker(req, mode, pte_data, pte_ok, abort=done)
-    busy.next <<= walk.busy & ~walk.done & ~done
-    walk_for.next <<= which
+    arb.busy.next <<= walk.busy & ~walk.done & ~done
+    arb.walk_for.next <<= which
 
     bad = walk.done & (walk.page_fault | walk.guest_fault | walk.access_fault)
     fill.valid <<= walk.done & ~bad & ~done

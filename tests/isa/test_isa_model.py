@@ -17,7 +17,7 @@ from tests.isa.suite import MUST_FAIL, MUST_FAIL_CASE, build_test, list_tests, s
 TESTS = list_tests()
 MAX_CYCLES = 5_000_000
 #: Short tests that the slow Python backends also run (fast: ~3k cycles/s).
-BACKEND_TESTS = ("rv64i_alu", "rv64c", "rv64i_mem")
+BACKEND_TESTS = ("rv64i_alu", "rv64c", "rv64i_mem", "vm_basic", "h_csr")
 
 
 @pytest.fixture(scope="module")
