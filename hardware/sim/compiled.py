@@ -463,9 +463,96 @@ _BUILDERS = {
 }
 
 
+#: A select whose arms have at least this many nets only they use is emitted as an
+#: if/else that computes just the taken arm (smaller cones stay branch-free).
+LAZY_MIN_NETS = 2
+
+
+def _guards(block: pyrtl.Block, chunk: list) -> dict:
+    """For each net of ``chunk`` whose value only one arm of one select of the chunk
+    needs (directly, or through nets that only that arm needs): net -> (select, arm).
+    Wires that registers, memory writes, Outputs or other chunks read are never
+    guarded (innermost select wins; ``arm`` is 1 for the false case, 2 for the true)."""
+    in_chunk = set(chunk)
+    consumers: dict = {}
+    for net in block.logic:
+        for i, a in enumerate(net.args):
+            consumers.setdefault(a, []).append((net, i))
+    outputs = set(block.wirevector_subset(Output))
+    guard: dict = {}
+    for net in reversed(chunk):
+        w = net.dests[0]
+        uses = consumers.get(w, ())
+        if w in outputs or not uses:
+            continue
+        found = None
+        for c, i in uses:
+            if c not in in_chunk:
+                found = None
+                break
+            if c.op == "x" and i in (1, 2):
+                cand = (c, i)
+            elif c in guard:
+                cand = guard[c]
+            else:
+                found = None
+                break
+            if found is not None and cand != found:
+                found = None
+                break
+            found = cand
+        if found is not None:
+            guard[net] = found
+    return guard
+
+
+def _lazy_groups(chunk: list, guard: dict) -> dict:
+    """Group the guarded nets by where they are emitted: {(select, arm): [nets]} for the
+    selects worth branching on, plus None for the rest, each in chunk order."""
+    size: dict = {}
+    for net, g in guard.items():
+        size[g] = size.get(g, 0) + 1
+    total: dict = {}
+    for (x, arm), k in size.items():
+        total[x] = total.get(x, 0) + k
+    lazy = {x for x, k in total.items() if k >= LAZY_MIN_NETS}
+
+    def place(net):
+        g = guard.get(net)
+        while g is not None and g[0] not in lazy:
+            g = guard.get(g[0])
+        return g
+
+    groups: dict = {}
+    for net in chunk:
+        groups.setdefault(place(net), []).append(net)
+    return groups
+
+
+def _emit_lazy(write, em: _Emitter, net, groups: dict, indent: str = "  ") -> None:
+    """Emit ``net``; a select with lazy arms becomes if/else computing only the taken arm
+    (each arm's nets, then the select's value; the other arm is never read)."""
+    if (net, 1) not in groups and (net, 2) not in groups:
+        if net.op not in _BUILDERS:
+            raise SimError(f"the compiled simulator cannot handle net op '{net.op}'")
+        getattr(em, _BUILDERS[net.op])(write, net.op, net.op_param, net.args, net.dests[0])
+        return
+    sel, dest = em._limb_name(net.args[0], 0), net.dests[0]
+    for arm, head in ((2, f"if ({sel}) {{"), (1, "} else {")):
+        write(head)
+        for inner in groups.get((net, arm), ()):
+            _emit_lazy(write, em, inner, groups, indent + "  ")
+        for limb in range(em._limbs(dest)):
+            write(f"{em._limb_name(dest, limb)} = {em._limb_name(net.args[arm], limb)};")
+    write("}")
+
+
 def _emit_chunks(write, em: _Emitter, block: pyrtl.Block, lay: _Layout, rams: list,
-                 plan: _Plan) -> None:
-    """One C function per chunk, then ``hv_step`` calling them in order."""
+                 plan: _Plan, lazy: bool = True) -> None:
+    """One C function per chunk, then ``hv_step`` calling them in order. With ``lazy``,
+    logic that only one arm of a select needs is computed only when that arm is taken
+    (``_guards``): device reads, the CSR read mux and the like cost nothing on the
+    cycles that do not use them."""
     last = len(plan.chunks) - 1
     for ci, chunk in enumerate(plan.chunks):
         write(f"static void __attribute__((noinline)) hv_chunk{ci}(uint8_t *restrict st) {{")
@@ -474,11 +561,9 @@ def _emit_chunks(write, em: _Emitter, block: pyrtl.Block, lay: _Layout, rams: li
             dest = net.dests[0]
             if em.var_names[dest].startswith("w"):
                 write(f"  uint64_t {em.var_names[dest]}[{em._limbs(dest)}];")
-        for net in chunk:
-            if net.op not in _BUILDERS:
-                raise SimError(f"the compiled simulator cannot handle net op '{net.op}'")
-            getattr(em, _BUILDERS[net.op])(write, net.op, net.op_param, net.args,
-                                           net.dests[0])
+        groups = _lazy_groups(chunk, _guards(block, chunk) if lazy else {})
+        for net in groups.get(None, ()):
+            _emit_lazy(write, em, net, groups)
         if ci == last:
             _emit_commit(write, em, block, lay)
         write("}")
