@@ -34,10 +34,21 @@ from hardware.config import SocConfig
 #: Targets of the platform issue: figure -> (comparison, bound).
 TARGETS = {
     "compiled_cycles_per_s": (">=", 2_000_000),
+    "compiled_vs_before_mmu": (">=", 0.70),
     "speedup_vs_stock_compiled": (">=", 10),
     "cold_build_s": ("<=", 20),
     "warm_build_s": ("<=", 2),
     "peak_rss_mb": ("<=", 400),
+}
+#: Simulated cycles/s of the compiled backend on bench.c before the MMU/H issue (RV64IMAC
+#: core, no MMU; median of 3 on this machine type, closing note of the platform issue).
+BEFORE_MMU_CYCLES_PER_S = 2_425_967
+#: The figures ``tlbcost.c`` prints: name in its line -> (figure name, label).
+TLB_FIGURES = {
+    "hit": ("tlb_hit_cycles", "translation: TLB hit"),
+    "s_miss": ("tlb_s_miss_cycles", "translation: Sv39 miss, 4 KiB"),
+    "two_stage_miss": ("tlb_two_stage_miss_cycles", "translation: two-stage miss, 4 KiB/4 KiB"),
+    "g_only_miss": ("tlb_g_only_miss_cycles", "translation: G-stage-only miss, 4 KiB"),
 }
 #: Bounded cycle counts of the stock simulators: (full, quick).
 STOCK_COMPILED_CYCLES = (20_000, 5_000)
@@ -345,11 +356,44 @@ def measure(cfg_name: str, quick: bool = False, reps: int = 3,
                note="largest of the cold and warm child processes"),
         Figure("pyrtl_nets", "PyRTL nets in the design", "nets",
                [float(len(elaborate(cfg).logic))]),
+        Figure("compiled_vs_before_mmu", "compiled cycles/s / before the MMU+H issue", "x",
+               [r / BEFORE_MMU_CYCLES_PER_S for r in rate],
+               note=f"{BEFORE_MMU_CYCLES_PER_S:,} cycles/s (RV64IMAC, no MMU)"),
     ]
+    log("translation costs")
+    costs = measure_tlb_costs(cfg_name)
+    figs += [Figure(name, label, "cycles", [float(costs[key])],
+                    note="guests/bare/tlbcost.c, timed MPRV loads")
+             for key, (name, label) in TLB_FIGURES.items() if costs.get(key, -1) >= 0]
     report.figures = figs
     report.host = {"python": sys.version.split()[0], "cpus": os.cpu_count(),
                    "loadavg": os.getloadavg()}
     return report
+
+
+def measure_tlb_costs(cfg_name: str) -> dict[str, int]:
+    """Cycle costs of translation on the model: runs ``guests/bare/tlbcost.c`` (timed
+    MPRV loads) and returns its printed figures (-1: not applicable without H)."""
+    from guests.bare.build import build_program
+    from hardware.config import variant
+    from hardware.sim.elf import load_elf
+    from hardware.sim.machine import Machine
+
+    cfg = variant(cfg_name)
+    elf = build_program("tlbcost", cfg)
+    m = Machine(cfg, "compiled")
+    try:
+        m.load(load_elf(elf, cfg))
+        out = m.run(5_000_000)
+    finally:
+        m.close()
+    text = out.uart_bytes.decode(errors="replace")
+    line = next((ln for ln in text.splitlines() if ln.startswith("tlbcost:")), None)
+    if out.status != "pass" or line is None:
+        raise BenchError(f"{elf}: the translation-cost program did not pass "
+                         f"({out.status}): {text.strip()[-200:]}")
+    words = line.split()[1:]
+    return {k: int(v) for k, v in zip(words[::2], words[1::2])}
 
 
 def _fmt(value: float, unit: str) -> str:

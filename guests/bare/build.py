@@ -19,7 +19,8 @@ BARE_DIR = Path(__file__).resolve().parent
 #: Sources linked into every program.
 RUNTIME_SOURCES = (BARE_DIR / "crt0.S", BARE_DIR / "hvlib.c")
 #: The programs: name -> main source.
-PROGRAMS = {"demo": BARE_DIR / "demo.c", "bench": BARE_DIR / "bench.c"}
+PROGRAMS = {"demo": BARE_DIR / "demo.c", "bench": BARE_DIR / "bench.c",
+            "tlbcost": BARE_DIR / "tlbcost.c"}
 
 
 def build_program(name: str, cfg: SocConfig, *, small: bool = False) -> Path:
