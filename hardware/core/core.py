@@ -244,8 +244,10 @@ def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
                         pyrtl.concat(d_paddr[12:64], lane.last[0:12]))
     data.addr <<= pyrtl.select(walking, mmu.pte.addr, d_paddr)
     d_look = build_pmp_lookup(csr.pmp, ranges, data.addr, last)
+    # HLVX needs the PMP to grant both read and execute (hyp. 8.3.1)
+    hlvx_pmp = hlvx & ~walking if cfg.has_h else pyrtl.Const(0, 1)
     data_pmp = pmp_allows(d_look, pyrtl.select(walking, pyrtl.Const(1, 2), eff_priv),
-                          load_like | walking, store_like & ~walking, pyrtl.Const(0, 1),
+                          load_like | walking, store_like & ~walking, hlvx_pmp,
                           has_pmp, "data")
     pte_ok <<= data.amo_ok & data_pmp
 

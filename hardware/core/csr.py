@@ -598,7 +598,8 @@ def _access_checks_h(f: _CsrFile, exists, plain, mstatus, h) -> tuple:
     h_ok = ~v | enabled(plain["hcounteren"])
     s_ok = (priv != 0) | enabled(plain["scounteren"])
     is_satp = a == T.CSR_ADDR["satp"]
-    is_stc = a == T.CSR_ADDR["stimecmp"]
+    # stimecmp and vstimecmp share Spike's check order (Sstc first, then the privilege)
+    is_stc = (a == T.CSR_ADDR["stimecmp"]) | (a == T.ALL_CSR_ADDR["vstimecmp"])
     tm = lambda reg: reg[1]  # noqa: E731
     checks = [
         (~exists, pyrtl.Const(0, 1)),
@@ -612,8 +613,6 @@ def _access_checks_h(f: _CsrFile, exists, plain, mstatus, h) -> tuple:
         (is_satp & v & hs["VTVM"], pyrtl.Const(1, 1)),
         (is_satp & ~v & (priv == 1) & mstatus["TVM"], pyrtl.Const(0, 1)),
         ((a == T.ALL_CSR_ADDR["hgatp"]) & ~v & (priv == 1) & mstatus["TVM"], pyrtl.Const(0, 1)),
-        ((a == T.ALL_CSR_ADDR["vstimecmp"]) & (priv == 1)
-         & ~(plain["menvcfg"][63] & tm(plain["mcounteren"])), pyrtl.Const(0, 1)),
         (is_ctr & ~m_ok, pyrtl.Const(0, 1)),
         (is_ctr & ~h_ok, pyrtl.Const(1, 1)),
         (is_ctr & ~s_ok, v),

@@ -251,3 +251,15 @@ def test_page_crossing_load_store_agrees(machine):
     result = cosim_elf(elf, DEFAULT, machine=machine)
     assert result.divergence is None, result.divergence.report()
     assert result.ok and result.exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["h_vstimecmp_stce", "h_hlvx_pmp"])
+def test_h_fuzzer_reproducers_agree(machine, name):
+    """Regressions found by the CPU fuzzer's hypervisor programs: vstimecmp accessed from
+    VS/VU while menvcfg.STCE = 0 is illegal (Sstc's check comes before the
+    virtual-instruction one, as for stimecmp); HLVX needs the PMP to grant read and
+    execute (a load access fault otherwise)."""
+    elf = build_test(HERE / f"{name}.S", DEFAULT)
+    result = cosim_elf(elf, DEFAULT, machine=machine)
+    assert result.divergence is None, result.divergence.report()
+    assert result.ok and result.exit_code == 0

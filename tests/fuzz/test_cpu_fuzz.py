@@ -77,6 +77,31 @@ def test_paging_programs_cosimulate(work):
 
 
 @needs_cosim
+def test_hypervisor_programs_cosimulate(work):
+    """Hypervisor programs (VS/VU through both stages, HLV/HSV, HFENCE, delegation to
+    VS, VSSIP injection) co-simulate with Spike and reach every trap target."""
+    from tools.fuzz.coverage import Coverage
+
+    orc = oracle("cosim", work)
+    cov = Coverage()
+    seed = 0
+    while cov.programs < 10:
+        program = random_program(20_000 + seed, length=300, options=orc.options)
+        seed += 1
+        if not program.hv:
+            continue
+        outcome = orc.run(program)
+        assert outcome.ok, f"{outcome.reason}\n{outcome.report}"
+        cov.observe(outcome.records, program.body_range, program.tags)
+    assert {t for _, t in cov.targets} == {"M", "HS", "VS"}
+    assert {m for _, m in cov.vexits} == {"VS", "VU"}
+    assert {"FETCH_GUEST_PAGE_FAULT", "LOAD_GUEST_PAGE_FAULT", "STORE_GUEST_PAGE_FAULT",
+            "VIRTUAL_INSTRUCTION"} <= {n for n, _ in cov.causes}
+    assert {s for s, _ in cov.gpf} == {"implicit", "final"}
+    assert {n for n, _, _, o in cov.hfence if o == "ok"} == {"hfence.vvma", "hfence.gvma"}
+
+
+@needs_cosim
 def test_external_interrupts_reach_both_modes(work):
     """Programs with PLIC items and a line schedule take MEI in M and SEI in M and S."""
     from tools.fuzz.coverage import Coverage

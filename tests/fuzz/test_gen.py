@@ -310,3 +310,127 @@ def test_paging_program_json_round_trip(tmp_path):
     assert again.body_bytes() == program.body_bytes()
     elf = program.build(tmp_path)
     assert load_elf(elf, DEFAULT).segments == program.image().segments
+
+
+# --------------------------------------------------------------------------- hypervisor
+
+
+def _hyp_programs(n: int, length: int = 300, start: int = 0) -> list[Program]:
+    out, seed = [], start
+    while len(out) < n:
+        program = random_program(seed, length=length)
+        if program.hv:
+            out.append(program)
+        seed += 1
+    return out
+
+
+def _read_pools(program: Program):
+    """read64 over the VS and G page pools of a hypervisor program (RAM elsewhere 0)."""
+    hyp, lay = program.hyp_space, program.template.layout
+    blobs = [(lay.gpt, hyp.g.image)] + ([(lay.pt, hyp.vs.image)] if hyp.vs else [])
+
+    def read(paddr: int):
+        for base, blob in blobs:
+            if 0 <= paddr - base < len(blob):
+                return int.from_bytes(blob[paddr - base:paddr - base + 8], "little")
+        return 0 if 0x8000_0000 <= paddr < 0x8000_0000 + DEFAULT.ram_size else None
+    return read
+
+
+def test_hypervisor_programs_are_one_choice_of_the_strategy():
+    """With H, the strategy draws programs without paging, Sv39 programs and hypervisor
+    programs (never both); without H (variant noh) never a hypervisor program."""
+    seen = set()
+
+    @settings(max_examples=60, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(programs(DEFAULT, length=5))
+    def draw(program):
+        assert not (program.vm and program.hv)
+        seen.add((bool(program.vm), bool(program.hv)))
+
+    draw()
+    assert seen == {(False, False), (True, False), (False, True)}
+    noh = VARIANTS["noh"]
+    assert not noh.core.has_h
+    find(programs(noh, length=5), lambda p: p.vm != 0)
+    for seed in range(40):
+        assert random_program(seed, noh, length=5).hv == 0
+
+
+def test_hypervisor_tables_translate_as_intended():
+    """Both stages under the reference translation (hardware/mmu/reference.py): the
+    body and the runtime are identity mapped for VS (S pages) through the G stage; each
+    G window's leaf is the generator's; holes of both stages fault, a VS pointer to an
+    unmapped GPA with an implicit guest-page fault."""
+    from hardware.mmu import reference as ref
+
+    for program in _hyp_programs(12, length=5):
+        hyp, lay = program.hyp_space, program.template.layout
+        read = _read_pools(program)
+        hgatp = hyp.g.hgatp(hyp.g.vmid)
+        mode = ref.Mode(1, True, 0, hyp.vsatp, hgatp, False, False)
+        for pc, access in ((lay.exit, "x"), (lay.body, "x"), (lay.pt, "r"), (lay.pt, "w")):
+            t = ref.translate(read, pc, access, mode)
+            assert t.paddr == pc, (hex(pc), t)
+        for w in hyp.g.windows:
+            t = ref.translate(read, w.gpa, "r", ref.Mode(1, True, 0, 0, hgatp, False, False))
+            if t.paddr is not None:
+                assert t.g_level == w.level and w.pte & pg.U and w.pte & pg.R, w
+        for gpa, kind in hyp.g.holes:
+            t = ref.translate(read, gpa, "r", ref.Mode(1, True, 0, 0, hgatp, False, False))
+            assert t.cause in (5, 21), (hex(gpa), kind, t)
+        if hyp.vs:
+            for va, kind in zip(hyp.vs.holes, hyp.vs.hole_kinds):
+                t = ref.translate(read, va, "r", mode)
+                assert t.paddr is None, (hex(va), kind)
+                if kind == "ptr":
+                    assert t.cause == 21 and t.implicit, (hex(va), t)
+
+
+def test_every_hypervisor_pte_change_is_fenced_before_use():
+    """After a VS-stage PTE store the next translating instruction is an HFENCE.VVMA
+    (HS, M) or an SFENCE.VMA (VS); after a G-stage PTE store, an HFENCE.GVMA."""
+    fences = {"pte": ("hfence.vvma", "sfence.vma"), "gpte": ("hfence.gvma",)}
+    counts = {"pte": 0, "gpte": 0}
+    for program in _hyp_programs(15):
+        pending = None
+        for insn in program.insns:
+            if insn.tag in fences:
+                pending = insn.tag
+                counts[pending] += 1
+            elif pending and insn.name in fences[pending]:
+                pending = None
+            elif pending:
+                assert insn.name in ("lui", "addi", "addiw", "slli"), insn.text()
+        assert pending is None
+    assert counts["pte"] and counts["gpte"], counts
+
+
+def test_hypervisor_programs_end_on_the_model(machine):
+    """Hypervisor programs end through tohost on the model; they run in VS and VU,
+    take guest-page faults, virtual-instruction exceptions and traps to VS."""
+    cov = Coverage()
+    for program in _hyp_programs(6):
+        program.check()
+        outcome, records = run(machine, program)
+        assert outcome.status == "pass", outcome.timeout_report()
+        cov.observe(records, program.body_range, program.tags)
+    modes = {m for _, m in cov.vexits}
+    assert modes == {"VS", "VU"}, cov.vexits
+    causes = {n for n, _ in cov.causes}
+    assert {"VIRTUAL_INSTRUCTION", "LOAD_GUEST_PAGE_FAULT", "STORE_GUEST_PAGE_FAULT"} <= causes
+    assert "VS" in {t for _, t in cov.targets}
+    assert any(o == "ok" for _, o in cov.hlv) and cov.hfence
+    assert "hyp" in cov.summary(DEFAULT) and "guest-page faults" in cov.report(DEFAULT)
+
+
+def test_hypervisor_program_json_and_toolchain_round_trip(tmp_path):
+    program = _hyp_programs(1, length=120)[0]
+    again = Program.from_json(json.loads(json.dumps(program.to_json())))
+    assert again == program and again.hv == program.hv and not again.vm
+    assert again.body_bytes() == program.body_bytes()
+    assert "hypervisor: hgatp" in program.asm()
+    elf = program.build(tmp_path)
+    assert load_elf(elf, DEFAULT).segments == program.image().segments

@@ -313,7 +313,7 @@ class _Search:
         self.stats.busy_s += time.perf_counter() - t0
         self.stats.programs += 1
         self.stats.instructions += outcome.instructions
-        self.stats.coverage.observe(outcome.records, program.body_range)
+        self.stats.coverage.observe(outcome.records, program.body_range, program.tags)
         outcome.records = []
         self.send()
         if not outcome.ok:

@@ -15,7 +15,11 @@ causes):
   RAM, a hole, the identity map), access kind, mode and outcome (retired, or the
   cause); SFENCE.VMA by form (rs1/rs2 zero or not), mode and outcome; S-mode accesses
   by SUM/MXR and outcome; page faults by the faulting mode and the handling mode;
-  satp writes by the MODE written, mode and outcome.
+  satp writes by the MODE written, mode and outcome;
+- hypervisor (H spec 8.3, 8.5, 8.6): traps out of VS/VU (VM exits) by cause and source
+  mode; guest-page faults by stage (the implicit VS-stage PTE read, or the final
+  address) and access kind; HLV/HLVX/HSV by row and outcome; HFENCE.VVMA/GVMA by form,
+  mode and outcome; every trap by cause and the mode that takes it (M, HS, VS).
 
 The status fields are replayed from the records: trap entry and xRET follow the spec;
 a CSR write's operand is the value of its source register, known because every record
@@ -53,6 +57,36 @@ VM_TAGS = ("4k", "2m", "1g")
 VM_ACCESSES = ("load", "store", "amo", "lr", "sc", "fetch")
 VM_OUTCOMES = ("ok", "page fault")
 FENCE_FORMS = ("all", "va", "asid", "va+asid")
+#: Hypervisor bins.
+GUEST_FAULT_CODES = (20, 21, 23)
+#: (A VSSI that hideleg delegates is taken by VS as an SSI, cause 1 in vscause.)
+HFENCE_MATCH = {0x22000073: "hfence.vvma", 0x62000073: "hfence.gvma"}
+HFENCE_FORMS = ("all", "addr", "id", "addr+id")
+HLV_NAMES = ("hlv.b", "hlv.bu", "hlv.h", "hlv.hu", "hlv.w", "hlv.wu", "hlv.d", "hlvx.hu",
+             "hlvx.wu", "hsv.b", "hsv.h", "hsv.w", "hsv.d")
+HLV_OUTCOMES = ("ok", "LOAD_PAGE_FAULT", "LOAD_GUEST_PAGE_FAULT", "ILLEGAL_INSTRUCTION",
+                "VIRTUAL_INSTRUCTION")
+GPF_KINDS = ("load", "store", "amo", "fetch", "hlv", "hlvx", "hsv")
+VM_EXIT_CAUSES = ("ILLEGAL_INSTRUCTION", "VIRTUAL_INSTRUCTION", "USER_ECALL",
+                  "VIRTUAL_SUPERVISOR_ECALL", "LOAD_PAGE_FAULT", "STORE_PAGE_FAULT",
+                  "FETCH_PAGE_FAULT", "LOAD_GUEST_PAGE_FAULT", "STORE_GUEST_PAGE_FAULT",
+                  "FETCH_GUEST_PAGE_FAULT", "BREAKPOINT", "irq VSSI")
+TRAP_TARGETS = ("M", "HS", "VS")
+
+
+def vmode(priv: int, v: int) -> str:
+    """M, HS, HU, VS or VU."""
+    if priv == 3:
+        return "M"
+    return ("V" if v else "H") + ("S" if priv == 1 else "U")
+
+
+def access_kind(name: str) -> str:
+    """load, store, amo, lr, sc, hlv, hlvx or hsv of a memory row's name."""
+    for prefix in ("hlvx", "hlv", "hsv", "lr", "sc", "amo"):
+        if name.startswith(prefix):
+            return prefix
+    return "store" if name.removeprefix("c.").startswith("s") else "load"
 
 
 def _mpp_name(value: int) -> str:
@@ -125,6 +159,11 @@ class Coverage:
     sumxr: Counter = field(default_factory=Counter)  # (SUM, MXR, outcome) of S data accesses
     faults: Counter = field(default_factory=Counter)  # (cause, faulting mode, handler) pages
     satp: Counter = field(default_factory=Counter)  # (MODE written, mode, outcome) -> count
+    vexits: Counter = field(default_factory=Counter)  # (cause, VS/VU) -> traps out of V
+    gpf: Counter = field(default_factory=Counter)  # (implicit/final, access kind) -> faults
+    hlv: Counter = field(default_factory=Counter)  # (row, outcome) -> count
+    hfence: Counter = field(default_factory=Counter)  # (row, form, mode, outcome) -> count
+    targets: Counter = field(default_factory=Counter)  # (cause, M/HS/VS) -> traps
 
     # ---- collecting
 
@@ -155,6 +194,10 @@ class Coverage:
                 self.faults[(cause_name(r.cause), mode, target)] += 1
             if in_body:
                 self._paging(r, nxt, mode, tags.get(r.pc), replay, row_name)
+                self._hyp_body(r, row_name)
+            if r.trap:
+                prev = records[i - 1] if i else None
+                self._hyp_trap(r, nxt, prev, tags, row_name)
             if r.trap:
                 if in_body and not r.cause & INTERRUPT_BIT:
                     self.trapped[(row_name(r.insn), mode)] += 1
@@ -197,13 +240,46 @@ class Coverage:
             access = ("lr" if name.startswith("lr.") else "sc" if name.startswith("sc.")
                       else "amo" if name.startswith("amo") else
                       "store" if name.removeprefix("c.").startswith("s") else "load")
-        if tag in ("pte", "fence"):
+        if tag in ("pte", "gpte", "fence"):
             return
         if outcome in ("LOAD_PAGE_FAULT", "STORE_PAGE_FAULT", "FETCH_PAGE_FAULT"):
             outcome = "page fault"
         self.vm[(tag, access, mode, outcome)] += 1
         if mode == "S" and access != "fetch":
             self.sumxr[(replay.fields["SUM"], replay.fields["MXR"], outcome)] += 1
+
+    def _hyp_body(self, r, row_name) -> None:
+        """HLV/HSV and HFENCE bins of one body record."""
+        if r.trap and r.cause & INTERRUPT_BIT:
+            return
+        outcome = cause_name(r.cause) if r.trap else "ok"
+        base = r.insn & 0xFE007FFF
+        if base in HFENCE_MATCH:
+            form = HFENCE_FORMS[(r.insn >> 15 & 31 != 0) + 2 * (r.insn >> 20 & 31 != 0)]
+            self.hfence[(HFENCE_MATCH[base], form, vmode(r.priv, r.v), outcome)] += 1
+        elif r.insn & 0x7F == 0x73 and r.insn >> 12 & 7 == 4:
+            name = row_name(r.insn)
+            if name in HLV_NAMES:
+                self.hlv[(name, outcome)] += 1
+
+    def _hyp_trap(self, r, nxt, prev, tags: dict, row_name) -> None:
+        """VM-exit, guest-page-fault and trap-target bins of one trap record."""
+        if nxt is None:
+            return
+        name = cause_name(r.cause)
+        target = vmode(nxt.priv, nxt.v)
+        self.targets[(name, "HS" if target == "HS" else target)] += 1
+        if r.v and not nxt.v:
+            self.vexits[(name, vmode(r.priv, r.v))] += 1
+        if r.cause & INTERRUPT_BIT or r.cause not in GUEST_FAULT_CODES:
+            return
+        if r.cause == 20:
+            tag, kind = (tags.get(prev.pc, "") if prev else ""), "fetch"
+        else:
+            tag, kind = tags.get(r.pc, ""), access_kind(row_name(r.insn))
+            kind = {"lr": "load", "sc": "store"}.get(kind, kind)
+        stage = "implicit" if tag.endswith("ptr") else "final"
+        self.gpf[(stage, kind)] += 1
 
     def _trap(self, r, target, replay: StatusReplay, in_body: bool) -> None:
         interrupt = bool(r.cause & INTERRUPT_BIT)
@@ -242,7 +318,7 @@ class Coverage:
         self.trapped.update(other.trapped)
         self.causes.update(other.causes)
         self.status.update(other.status)
-        for name in ("vm", "fences", "sumxr", "faults", "satp"):
+        for name in HYP_COUNTERS:
             getattr(self, name).update(getattr(other, name))
 
     @property
@@ -258,7 +334,7 @@ class Coverage:
                 "causes": [[n, t, c] for (n, t), c in sorted(self.causes.items())],
                 "status": [[*k, c] for k, c in sorted(self.status.items())],
                 **{name: [[*k, c] for k, c in sorted(getattr(self, name).items())]
-                   for name in ("vm", "fences", "sumxr", "faults", "satp")}}
+                   for name in HYP_COUNTERS}}
 
     @classmethod
     def from_json(cls, data: dict) -> Coverage:
@@ -267,7 +343,7 @@ class Coverage:
         cov.trapped.update({(n, m): c for n, m, c in data["trapped"]})
         cov.causes.update({(n, t): c for n, t, c in data["causes"]})
         cov.status.update({tuple(k): c for *k, c in data["status"]})
-        for name in ("vm", "fences", "sumxr", "faults", "satp"):
+        for name in HYP_COUNTERS:
             getattr(cov, name).update({tuple(k): c for *k, c in data.get(name, ())})
         return cov
 
@@ -290,8 +366,11 @@ class Coverage:
         sumxr = [(a, b, o) for a in "01" for b in "01" for o in ("ok", "page fault")]
         faults = [(cause_name(c), m, t) for c in PAGE_FAULT_CODES for m in ("S", "U")
                   for t in ("M", "S")]
-        return {"rows": rows, "causes": causes, "irqs": irqs, "transitions": transitions,
-                "vm": vm, "fences": fences, "sumxr": sumxr, "faults": faults}
+        out = {"rows": rows, "causes": causes, "irqs": irqs, "transitions": transitions,
+               "vm": vm, "fences": fences, "sumxr": sumxr, "faults": faults}
+        if cfg.core.has_h:
+            out.update(hyp_universe())
+        return out
 
     def summary(self, cfg: SocConfig) -> str:
         """One short line for the progress display."""
@@ -306,7 +385,9 @@ class Coverage:
                 f"rowxmode {len(cells & {(n, m) for n in u['rows'] for m in MODES})}/"
                 f"{3 * len(u['rows'])} causes {got_causes}/{len(u['causes']) + len(u['irqs'])}"
                 f" status {got_trans}/{len(u['transitions'])}"
-                f" paging {self._got(u, 'vm')}/{len(u['vm'])}")
+                f" paging {self._got(u, 'vm')}/{len(u['vm'])}" +
+                (f" hyp {sum(self._got(u, n) for n in HYP_BINS)}/"
+                 f"{sum(len(u[n]) for n in HYP_BINS)}" if "vexits" in u else ""))
 
     def _got(self, universe: dict, name: str) -> int:
         """Bins of ``name`` (vm, fences, sumxr, faults) in ``universe`` seen so far."""
@@ -339,7 +420,23 @@ class Coverage:
             counts = [self.status.get((f, a, b, e), 0) for e in EVENTS]
             out.append(f"  {f:<6}{a + '->' + b:<12}" + "".join(f"{c:>8}" for c in counts))
         out += self._paging_report(u)
+        if "vexits" in u:
+            out += self._hyp_report(u)
         return "\n".join(out)
+
+    def _hyp_report(self, u: dict) -> list[str]:
+        out = []
+        for name, title in (("vexits", "hypervisor: VM exits (traps out of V) x cause x mode"),
+                            ("gpf", "guest-page faults x stage x access kind"),
+                            ("hlv", "HLV/HLVX/HSV x outcome"),
+                            ("hfence", "HFENCE form x mode x outcome"),
+                            ("targets", "traps x cause x target (M, HS, VS)")):
+            seen = getattr(self, name)
+            missing = [" ".join(b) for b in u[name] if not seen.get(b)]
+            out += ["", f"{title} ({self._got(u, name)}/{len(u[name])} bins):"]
+            out += [f"  {' '.join(k)}: {c}" for k, c in sorted(seen.items())]
+            out.append(f"  not covered ({len(missing)}): {', '.join(missing) or 'none'}")
+        return out
 
     def _paging_report(self, u: dict) -> list[str]:
         out = ["", f"paging: accesses through the page tables ({self._got(u, 'vm')}/"
@@ -358,6 +455,36 @@ class Coverage:
             out += ["", f"{title}{extra}:"]
             out += [f"  {' '.join(k)}: {c}" for k, c in sorted(getattr(self, name).items())]
         return out
+
+
+#: Counters saved, merged and loaded (the paging and hypervisor views).
+HYP_COUNTERS = ("vm", "fences", "sumxr", "faults", "satp", "vexits", "gpf", "hlv", "hfence",
+                "targets")
+#: Hypervisor bins with a universe (``hyp_universe``).
+HYP_BINS = ("vexits", "gpf", "hlv", "hfence", "targets")
+
+
+def hyp_universe() -> dict[str, list]:
+    """What full hypervisor coverage means (configurations with H)."""
+    return {
+        "vexits": [(c, m) for c in VM_EXIT_CAUSES for m in ("VS", "VU")
+                   if (c, m) not in (("USER_ECALL", "VS"), ("VIRTUAL_SUPERVISOR_ECALL", "VU"))],
+        "gpf": [(s, k) for s in ("implicit", "final") for k in GPF_KINDS],
+        "hlv": [(n, o) for n in HLV_NAMES for o in HLV_OUTCOMES
+                if not (n.startswith("hsv") and "LOAD" in o)] +
+               [(n, o) for n in HLV_NAMES if n.startswith("hsv")
+                for o in ("STORE_PAGE_FAULT", "STORE_GUEST_PAGE_FAULT")],
+        "hfence": [(n, f, m, o) for n in HFENCE_MATCH.values() for f in HFENCE_FORMS
+                   for m, o in (("M", "ok"), ("HS", "ok"), ("VS", "VIRTUAL_INSTRUCTION"),
+                                ("VU", "VIRTUAL_INSTRUCTION"), ("HU", "ILLEGAL_INSTRUCTION"))],
+        "targets": [(c, t) for c in ("ILLEGAL_INSTRUCTION", "LOAD_PAGE_FAULT",
+                                     "STORE_PAGE_FAULT", "FETCH_PAGE_FAULT", "BREAKPOINT")
+                    for t in TRAP_TARGETS] + [("USER_ECALL", "M"), ("USER_ECALL", "HS")] +
+                   [(c, t) for c in ("VIRTUAL_INSTRUCTION", "LOAD_GUEST_PAGE_FAULT",
+                                     "STORE_GUEST_PAGE_FAULT", "FETCH_GUEST_PAGE_FAULT",
+                                     "VIRTUAL_SUPERVISOR_ECALL") for t in ("M", "HS")] +
+                   [("irq SSI", "VS"), ("irq VSSI", "HS")],
+    }
 
 
 def dumps(cov: Coverage) -> str:

@@ -17,7 +17,9 @@ stages, so that:
   targets are computed from the current PTEs of both stages);
 - hedeleg[8] (ecall from VU) is never set, so a VU ecall reaches HS or M; VTSR is set
   only while nothing is delegated to VS (the VS handler's SRET would trap); TSR is never
-  set (the M handler's emulation of a trapped HS SRET ignores SPV).
+  set (the M handler's emulation of a trapped HS SRET ignores SPV); CSR items never set
+  MPRV (with MPV = 1 the M-mode stores of irq items to the CLINT would be translated
+  by both stages and fault, and a WFI would wait for an interrupt never raised).
 """
 
 from __future__ import annotations
@@ -28,11 +30,10 @@ from dataclasses import dataclass
 from hardware.isa.csrs import Csr
 from hardware.isa.instructions import BY_NAME
 from tools.fuzz import paging as pg
-from tools.fuzz.gen import (GP, ILLEGAL_CSR_RANGES, MSTATUS_MIE, MSTATUS_MPIE,
-                            MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SIE, MSTATUS_SPP,
-                            MSTATUS_SUM, MSTATUS_TSR, MSTATUS_TVM, PRV_M, PRV_S, PRV_U, RA,
-                            SP, STUBS, ZERO, GenOptions, GenState, Insn, Realiser, Emitter,
-                            _csr_rule, li_sequence, template)
+from tools.fuzz.gen import (ILLEGAL_CSR_RANGES, MSTATUS_MPIE, MSTATUS_MPRV, MSTATUS_MXR,
+                            MSTATUS_SIE, MSTATUS_SPP, MSTATUS_SUM, MSTATUS_TSR, PRV_M, PRV_S,
+                            PRV_U, STUBS, ZERO, Emitter, GenOptions, GenState, Insn,
+                            Realiser, _csr_rule, li_sequence, template)
 
 MSTATUS_MPV = 1 << 39
 HSTATUS_SPV, HSTATUS_SPVP, HSTATUS_HU = 1 << 7, 1 << 8, 1 << 9
@@ -67,9 +68,11 @@ class HypState(GenState):
     virt: bool = False
     vtsr: bool = False
     vtvm: bool = False
+    vtw: bool = False
     vdeleg: bool = False  # hedeleg or hideleg may be nonzero
     vmid: int = 0
     gptes: tuple = ()
+    pmp: bool = False  # a pmp item changed the PMP entries
 
 
 #: Kinds of a hypervisor program with weights in M, HS, HU, VS, VU.
@@ -98,6 +101,7 @@ H_KINDS: tuple[tuple[str, tuple[float, ...]], ...] = (
     ("vsirq", (1.5, 1.5, 0, 0, 0)),
     ("hatp", (1, 1, 0, 0, 0)),
     ("vcsr", (0, 0, 0, 4, 2)),
+    ("vtrap", (0, 0, 0, 1.2, 1)),
 )
 MODE_COLUMN = {(PRV_M, False): 0, (PRV_S, False): 1, (PRV_U, False): 2, (PRV_S, True): 3,
                (PRV_U, True): 4}
@@ -192,7 +196,8 @@ class HypRealiser(Realiser):
 
     def _apply_rule(self, rule, val, kind, state, imm_form):
         if rule == "status":
-            val &= ~MSTATUS_TSR
+            if kind != "c":
+                val &= ~(MSTATUS_TSR | MSTATUS_MPRV)
             return val, kind
         if rule == "hstatus":
             if kind != "c" and state.vdeleg:
@@ -211,7 +216,8 @@ class HypRealiser(Realiser):
         if state.virt or state.mode == PRV_U:
             return
         if name == "hstatus":
-            for field_, bit in (("vtsr", HSTATUS_VTSR), ("vtvm", HSTATUS_VTVM)):
+            for field_, bit in (("vtsr", HSTATUS_VTSR), ("vtvm", HSTATUS_VTVM),
+                                ("vtw", HSTATUS_VTW)):
                 on = bool(val & bit)
                 old = getattr(state, field_)
                 setattr(state, field_, {"w": on, "s": old or on, "c": old and not on}[kind])
@@ -230,6 +236,21 @@ class HypRealiser(Realiser):
             crow = self.byname[rng.choice(("hstatus", "hgatp", "hedeleg", "vsstatus",
                                            "vsatp", "hvip", "mstatus", "mepc", "htval"))]
         self.csr_access(em, rng, state, addr_row=(crow.addr, crow))
+
+    def _item_vtrap(self, em, rng, state):
+        """In VS/VU: WFI (VU always traps; VS only while VTW is set: virtual
+        instruction), SRET in VU, SFENCE.VMA (virtual in VU, and in VS under VTVM), or an
+        ecall that is no service request."""
+        pick = rng.choice(("wfi", "sret", "sfence", "ecall"))
+        if pick == "wfi" and (state.mode == PRV_U or state.vtw):
+            self.wfi(em, rng)
+        elif pick == "sret" and state.mode == PRV_U:
+            em.emit("sret")
+        elif pick == "sfence":
+            em.emit("sfence.vma", rs1=ZERO if rng.random() < 0.5 else self.src(rng),
+                    rs2=ZERO if rng.random() < 0.5 else self.src(rng), tag="fence")
+        else:
+            self._row_trap(em, rng, state, BY_NAME["ecall"])
 
     # ---- modes
 
@@ -481,7 +502,7 @@ class HypRealiser(Realiser):
             self.clear_mprv(em, addr)
         em.li(addr, w.pte_addr)
         em.li(val, new)
-        em.emit("sd", imm=0, rs1=addr, rs2=val, tag="pte")
+        em.emit("sd", imm=0, rs1=addr, rs2=val, tag="gpte")
         self.hfence(em, rng, "hfence.gvma", w.gpa + rng.randrange(w.size) // 8 * 8, state.vmid)
         state.gptes = state.gptes[:i] + (new,) + state.gptes[i + 1:]
 
@@ -594,6 +615,10 @@ class HypRealiser(Realiser):
                 self._mret(em, rng, state, target, virt=True)
             else:
                 self._hs_sret(em, rng, state, target, True)
+
+    def _item_pmp(self, em, rng, state):
+        super()._item_pmp(em, rng, state)
+        state.pmp = True
 
     # ---- hypervisor loads and stores
 

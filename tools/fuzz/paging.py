@@ -133,8 +133,9 @@ class _Pool:
 
 
 class _Builder:
-    def __init__(self, rng: random.Random, layout: VmLayout, extra: tuple[int, ...] = ()):
-        self.rng, self.layout, self.extra = rng, layout, extra
+    def __init__(self, rng: random.Random, layout: VmLayout, extra: tuple[int, ...] = (),
+                 gpa_holes: tuple[int, ...] = ()):
+        self.rng, self.layout, self.extra, self.gpa_holes = rng, layout, extra, gpa_holes
         self.hole_kinds: list[str] = []
         self.pool = _Pool(layout)
         self.root = self.pool.alloc()
@@ -273,7 +274,14 @@ class _Builder:
             self.hole_kinds.append("canonical")
             return 1 << 40
         kind = "unmapped"
-        if pick < 0.3:
+        if self.gpa_holes and pick < 0.6:
+            # a level-1 pointer to a GPA the G stage does not map: the walk's next PTE
+            # read takes an implicit guest-page fault
+            found = self.slot(va, 1)
+            if found is not None:
+                self.pool.put(found[0], pte(rng.choice(self.gpa_holes) & ~(PAGE - 1), V))
+                kind = "ptr"
+        elif pick < 0.3:
             found = self.slot(va, rng.choice((0, 1)))
             if found is not None:
                 addr, _ = found
@@ -286,12 +294,15 @@ class _Builder:
         return va
 
 
-def build_vm(seed: int, layout: VmLayout, extra: tuple[int, ...] = ()) -> VmSpace:
+def build_vm(seed: int, layout: VmLayout, extra: tuple[int, ...] = (),
+             gpa_holes: tuple[int, ...] = ()) -> VmSpace:
     """The address space of a paging program drawn from ``seed`` (``extra``: more
-    pages 4 KiB leaves may point at; for a VS stage, guest-physical aliases)."""
+    pages 4 KiB leaves may point at; for a VS stage, guest-physical aliases;
+    ``gpa_holes``: GPAs the G stage does not map, for table pointers of holes)."""
     rng = random.Random(seed)
-    b = _Builder(rng, layout, extra)
+    b = _Builder(rng, layout, extra, gpa_holes)
     code_pte, code_s, code_u = b.identity()
+    first = tuple(b.hole() for _ in range(rng.randrange(1, 3))) if gpa_holes else ()
     windows = []
     for _ in range(rng.randrange(3, 9)):
         w = b.window()
@@ -306,7 +317,7 @@ def build_vm(seed: int, layout: VmLayout, extra: tuple[int, ...] = ()) -> VmSpac
             if value & V and not value & (R | W | X) and vpn(w.va, 2) != vpn(layout.ram, 2):
                 b.pool.put(addr, value | rng.choice((A, D, U)))
                 break
-    holes = tuple(b.hole() for _ in range(rng.randrange(1, 4)))
+    holes = first + tuple(b.hole() for _ in range(rng.randrange(1, 4)))
     return VmSpace(b.pool.image(), b.root, code_pte, code_s, code_u, tuple(windows), holes,
                    rng.getrandbits(16), tuple(b.hole_kinds))
 
@@ -549,4 +560,5 @@ def build_hyp(seed: int, layout: VmLayout) -> HypSpace:
         return HypSpace(g, None)
     extra = safe_pages(g, layout) + tuple(gpa & ~(PAGE - 1) for gpa, kind in g.holes
                                           if kind != "big")
-    return HypSpace(g, build_vm(rng.getrandbits(32), layout, extra))
+    holes = tuple(gpa for gpa, kind in g.holes if kind != "bad") + NOWHERE
+    return HypSpace(g, build_vm(rng.getrandbits(32), layout, extra, holes))

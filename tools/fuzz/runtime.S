@@ -9,9 +9,21 @@
  * macros FZ_BODY (the body: FZ_BODY_CAPACITY bytes, padded), FZ_DATA (the initial data
  * region, FZ_DATA_SIZE bytes) and FZ_REGS (the labels fz_init_regs, the initial x0..x31,
  * and fz_opts: a flags word, bit 0 = external interrupts on, then the PLIC enable masks
- * of context 0 (M) and context 1 (S), then the initial satp (0: no paging)) and, for
- * paging programs, FZ_PT_DATA and FZ_VPAGES_DATA (the page pool fz_pt, FZ_PT_PAGES pages, and the
- * extra data pages fz_vpages, FZ_VPAGES pages)) and includes this file.
+ * of context 0 (M) and context 1 (S), then the initial satp (0: no paging), hgatp and
+ * vsatp (hypervisor programs; 0 otherwise)) and FZ_PT_DATA, FZ_GPT_DATA and
+ * FZ_VPAGES_DATA (the page pool fz_pt, FZ_PT_PAGES pages, the G-stage pool fz_gpt,
+ * FZ_GPT_PAGES pages, and the extra data pages fz_vpages, FZ_VPAGES pages) and
+ * includes this file.
+ *
+ * Hypervisor programs (HAS_H; hypervisor spec 8.2 hgatp/hstatus, 8.6 traps): the
+ * prologue installs the VS handler (vstvec, vsscratch), clears hedeleg/hideleg/hvip/
+ * hstatus/henvcfg, sets vstimecmp = -1 and writes hgatp and vsatp, then fences both
+ * stages. The M and HS handlers resume guest-page faults on fetch (20) at ra like other
+ * fetch faults, skip the other guest-page faults and the virtual instruction (22); the
+ * HS handler serves ecalls from VS (10) like those from U and clears hvip.VSSIP for a
+ * VSSI taken in HS. fz_vstrap, the VS handler, takes what hedeleg/hideleg delegate and
+ * returns with sret in VS. The guest's code and runtime are identity mapped in both
+ * stages, so every epc is also the physical address of the instruction.
  *
  * Paging (priv 4.1.11 satp, 4.2.1 SFENCE.VMA, 4.3 Sv39): the generator builds the page
  * tables (tools/fuzz/paging.py). The runtime, the body, the handler state and the page
