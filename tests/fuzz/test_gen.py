@@ -193,24 +193,24 @@ def test_bad_length_is_one_line_error():
 
 def test_failures_shrink_to_short_programs():
     """An injected failure (an AMO somewhere after an MRET) shrinks to a program far
-    shorter than the first one that failed."""
-    first: list[int] = []
+    shorter than the first one that failed (a fixed seed keeps it deterministic: the
+    derandomized search meets a 2-item failure first and has nothing to shrink)."""
+    failing: list[int] = []
 
     def fails(program: Program) -> bool:
         after_mret = False
         for insn in program.insns:
             after_mret = after_mret or insn.name == "mret"
             if after_mret and insn.name.startswith("amo"):
-                if not first:
-                    first.append(len(program.items))
+                failing.append(len(program.items))
                 return True
         return False
 
     found = find(programs(DEFAULT, length=150, min_length=1), fails,
                  settings=settings(max_examples=2000, database=None, deadline=None,
-                                   derandomize=True,
-                                   suppress_health_check=list(HealthCheck)))
-    assert first and len(found.items) < first[0]
+                                   suppress_health_check=list(HealthCheck)),
+                 random=random.Random(1))
+    assert failing and len(found.items) < failing[0], (failing[0], found.items)
     assert len(found.items) <= 3, found.items
 
 
