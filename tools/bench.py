@@ -398,7 +398,7 @@ def measure_tlb_costs(cfg_name: str) -> dict[str, int]:
 
 def _fmt(value: float, unit: str) -> str:
     if unit in ("x",):
-        return f"{value:,.1f}x"
+        return f"{value:,.2f}x" if value < 10 else f"{value:,.1f}x"
     if unit == "s":
         return f"{value:.2f} s"
     if unit == "MB":
