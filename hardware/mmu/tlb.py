@@ -146,13 +146,20 @@ def _fields(wire: pyrtl.WireVector, layout) -> dict[str, pyrtl.WireVector]:
 def _flush_compare_h(flush: TlbFlush) -> tuple:
     """SFENCE.VMA / HFENCE.VVMA / HFENCE.GVMA on two-stage entries, as one key compare:
     (key, care) where ``care`` has ones on the fields this flush selects by: vaddr bits
-    38:12 if by address, the ASID, the VMID, and V unless ``all_v``."""
+    38:30 if by address, the ASID, the VMID, and V unless ``all_v``.
+
+    By address compares only the 1 GiB region: a guest entry is kept at the smaller page
+    size of its two stages, so it can be a 4 KiB piece of a VS-stage superpage, and the
+    fence must remove it whatever address in that superpage it names (spec 4.2.1: every
+    translation of the leaf that maps the address). Flushing the rest of the gigabyte
+    too is allowed."""
     def rep(bit, width):
         return pyrtl.select(bit, pyrtl.Const((1 << width) - 1, width), pyrtl.Const(0, width))
     extra = GVPN_BITS - VPN_BITS
     key = pyrtl.concat(pyrtl.Const(0, extra), flush.vpn, flush.asid, flush.vmid, flush.v,
                        pyrtl.Const(0, 1))
-    care = pyrtl.concat(pyrtl.Const(0, extra), rep(flush.by_addr, VPN_BITS),
+    care = pyrtl.concat(pyrtl.Const(0, extra), rep(flush.by_addr, VPN_BITS - 18),
+                        pyrtl.Const(0, 18),
                         rep(flush.by_asid, ASID_BITS), rep(flush.by_vmid, VMID_BITS),
                         ~flush.all_v, pyrtl.Const(0, 1))
     return key, care

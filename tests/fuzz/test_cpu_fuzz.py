@@ -216,3 +216,20 @@ def test_cli_parser():
                               "--seed", "9", "--out", "x"])
     assert (args.minutes, args.workers, args.seed, args.out) == (2.5, 3, 9, "x")
     assert args.func is cmp.cmd_fuzz_cpu
+
+
+REGRESSIONS = sorted((Path(__file__).parent / "regressions").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", REGRESSIONS, ids=[p.stem for p in REGRESSIONS])
+def test_saved_failures_agree_with_spike(tmp_path, path):
+    """Programs the campaigns found diverging (shrunk), kept as regressions:
+    vs_superpage_fence.json: a VS-mode SFENCE.VMA by address inside a 2 MiB VS page
+    whose translation the TLB holds as a 4 KiB piece (G stage 4 KiB) must remove that
+    piece (hardware/mmu/tlb.py ``_flush_compare_h``)."""
+    from tools.cosim import cosim_elf
+    program = Program.from_json(json.loads(path.read_text()))
+    elf = program.build(tmp_path)
+    result = cosim_elf(elf, DEFAULT, max_instructions=200_000)
+    assert result.divergence is None, result.divergence.report()
+    assert result.exit_code == 0
