@@ -416,6 +416,9 @@ CSR_WRITE_RULE: dict[str, str] = {
     "misa": "never", "mcycle": "never", "minstret": "never",
     "stimecmp": "timecmp", "menvcfg": "stce", "mstatus": "status", "sstatus": "status",
     "medeleg": "medeleg", "satp": "satp",
+    # level-sensitive VS interrupts the non-hypervisor runtime never clears (an HS
+    # interrupt storm; hypervisor programs inject VSSIP through their own item)
+    "hvip": "never", "hip": "never",
 }
 #: CSRs whose values differ between the model and Spike: the counters (mtime rate, DIV
 #: timing) and marchid (Spike's is 5). Generated reads put them in x0 (the access is
