@@ -1385,8 +1385,9 @@ class Realiser:
             em.li(tmp, va)
             em.emit("jalr", imm=0, rd=RA, rs1=tmp, tag="fetch-" + tag)
 
-    def new_pte(self, rng, w: pg.Window, old: int) -> int:
-        """A changed leaf PTE: permission bits flipped, another data page, the original."""
+    def changed_leaf(self, rng, w, old: int, flips: tuple[int, ...]) -> int:
+        """A changed leaf PTE of window ``w``: the original, another data page (4 KiB
+        windows), or 1-3 of the ``flips`` bits toggled."""
         pick = rng.random()
         if pick < 0.15:
             return w.pte
@@ -1396,7 +1397,12 @@ class Realiser:
             return pg.pte(rng.choice(pages), old & 0x3FF)
         new = old
         for _ in range(rng.randrange(1, 4)):
-            new ^= 1 << rng.choice((0, 1, 2, 3, 4, 5, 6, 6, 7, 7))
+            new ^= 1 << rng.choice(flips)
+        return new
+
+    def new_pte(self, rng, w: pg.Window, old: int) -> int:
+        """A changed S/VS-stage leaf PTE, rarely with a reserved bit set."""
+        new = self.changed_leaf(rng, w, old, (0, 1, 2, 3, 4, 5, 6, 6, 7, 7))
         if rng.random() < 0.03:
             new ^= 1 << rng.choice(pg.RESERVED_BITS)
         return new

@@ -475,17 +475,8 @@ class HypRealiser(Realiser):
         em.emit(name, rs1=rs1, rs2=rs2, tag="fence")
 
     def new_gpte(self, rng, w: pg.GWindow, old: int) -> int:
-        pick = rng.random()
-        if pick < 0.15:
-            return w.pte
-        if pick < 0.3 and w.name == "4k":
-            lay = self.layout.vm
-            pages = [lay.data] + [lay.vpages + i * pg.PAGE for i in range(lay.n_vpages)]
-            return pg.pte(rng.choice(pages), old & 0x3FF)
-        new = old
-        for _ in range(rng.randrange(1, 4)):
-            new ^= 1 << rng.choice((0, 1, 2, 3, 4, 4, 6, 7))
-        return new
+        """A changed G-stage leaf PTE (U flipped more often: G leaves need it)."""
+        return self.changed_leaf(rng, w, old, (0, 1, 2, 3, 4, 4, 6, 7))
 
     def _item_gpte(self, em, rng, state):
         """Change a G-stage leaf, then HFENCE.GVMA (by GPA >> 2 and/or VMID)."""
