@@ -468,16 +468,21 @@ _BUILDERS = {
 LAZY_MIN_NETS = 2
 
 
-def _guards(block: pyrtl.Block, chunk: list) -> dict:
+def _consumers(block: pyrtl.Block) -> dict:
+    """Wire -> [(net, argument index)] of every net that reads it."""
+    out: dict = {}
+    for net in block.logic:
+        for i, a in enumerate(net.args):
+            out.setdefault(a, []).append((net, i))
+    return out
+
+
+def _guards(block: pyrtl.Block, chunk: list, consumers: dict) -> dict:
     """For each net of ``chunk`` whose value only one arm of one select of the chunk
     needs (directly, or through nets that only that arm needs): net -> (select, arm).
     Wires that registers, memory writes, Outputs or other chunks read are never
     guarded (innermost select wins; ``arm`` is 1 for the false case, 2 for the true)."""
     in_chunk = set(chunk)
-    consumers: dict = {}
-    for net in block.logic:
-        for i, a in enumerate(net.args):
-            consumers.setdefault(a, []).append((net, i))
     outputs = set(block.wirevector_subset(Output))
     guard: dict = {}
     for net in reversed(chunk):
@@ -554,6 +559,7 @@ def _emit_chunks(write, em: _Emitter, block: pyrtl.Block, lay: _Layout, rams: li
     (``_guards``): device reads, the CSR read mux and the like cost nothing on the
     cycles that do not use them."""
     last = len(plan.chunks) - 1
+    consumers = _consumers(block) if lazy else {}
     for ci, chunk in enumerate(plan.chunks):
         write(f"static void __attribute__((noinline)) hv_chunk{ci}(uint8_t *restrict st) {{")
         _emit_pointers(write, lay, rams, em)
@@ -561,7 +567,7 @@ def _emit_chunks(write, em: _Emitter, block: pyrtl.Block, lay: _Layout, rams: li
             dest = net.dests[0]
             if em.var_names[dest].startswith("w"):
                 write(f"  uint64_t {em.var_names[dest]}[{em._limbs(dest)}];")
-        groups = _lazy_groups(chunk, _guards(block, chunk) if lazy else {})
+        groups = _lazy_groups(chunk, _guards(block, chunk, consumers) if lazy else {})
         for net in groups.get(None, ()):
             _emit_lazy(write, em, net, groups)
         if ci == last:

@@ -267,10 +267,7 @@ TEST_END
     H_RUNTIME
 
     .data
-    .balign GROOT_SIZE
-groot: .zero GROOT_SIZE
-gl1:   .zero 4096
-gl0:   .zero 4096
+    G_TABLES
 vs_root: .zero 4096
 vs_l1: .zero 4096
 vs_l0: .zero 4096

@@ -318,22 +318,9 @@ TEST_END
     H_RUNTIME
 
     .data
-    .balign GROOT_SIZE
-groot: .zero GROOT_SIZE
-gl1:   .zero 4096
-gl0:   .zero 4096
+    G_TABLES
 vs_root: .zero 4096
 vs_l1: .zero 4096
 vs_l0: .zero 4096
 vs_l0g: .zero 4096
-gdata:
-    .dword 0x8081828384858687
-    .dword 0x0123456789abcdef
-    .zero 4096-16
-mega_slot: .dword 0
-    .text
-    .balign 4096
-gcode:
-    li a0, 5
-    H_ESCAPE
-    .balign 4096
+    G_DATA_AND_CODE

@@ -109,17 +109,10 @@ TEST_BEGIN
 TEST_END
 
 /* Execute-only code mapped at VA_PAGE(3) and VA_PAGE(5). */
-    .text
-    .balign PAGE_SIZE
-code_page:
-    li a0, CODE_RET
-    ret
-    .balign PAGE_SIZE
+    VM_CODE_PAGE CODE_RET
 
     .data
-    PAGE_TABLE root
-    PAGE_TABLE l1
-    PAGE_TABLE l0
+    VM_TABLES
     PAGE_TABLE root2
     PAGE_TABLE l1b
     PAGE_TABLE l0b

@@ -272,7 +272,5 @@ xpage:
     .balign PAGE_SIZE
 
     .data
-    PAGE_TABLE root
-    PAGE_TABLE l1
-    PAGE_TABLE l0
+    VM_TABLES
     DATA_PAGE page_a, MARK_A

@@ -202,16 +202,9 @@ TEST_BEGIN
 TEST_END
 
 /* Code mapped at P_X, P_RX, P_WX and P_U_X. */
-    .text
-    .balign PAGE_SIZE
-code_page:
-    li a0, CODE_RET
-    ret
-    .balign PAGE_SIZE
+    VM_CODE_PAGE CODE_RET
 
     .data
-    PAGE_TABLE root
-    PAGE_TABLE l1
-    PAGE_TABLE l0
+    VM_TABLES
     DATA_PAGE page_a, MARK_A
     DATA_PAGE page_b, MARK_B

@@ -138,9 +138,7 @@ TEST_BEGIN
 TEST_END
 
     .data
-    PAGE_TABLE root
-    PAGE_TABLE l1
-    PAGE_TABLE l0
+    VM_TABLES
     PAGE_TABLE l0alt
     PAGE_TABLE root2
     PAGE_TABLE l1b

@@ -103,16 +103,9 @@ TEST_BEGIN
     sfence.vma
 TEST_END
 
-    .text
-    .balign PAGE_SIZE
-code_page:
-    li a0, CODE_RET
-    ret
-    .balign PAGE_SIZE
+    VM_CODE_PAGE CODE_RET
 
     .data
-    PAGE_TABLE root
-    PAGE_TABLE l1
-    PAGE_TABLE l0
+    VM_TABLES
     DATA_PAGE page_a, MARK_A
     DATA_PAGE page_b, MARK_B

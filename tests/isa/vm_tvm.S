@@ -91,7 +91,5 @@ TEST_BEGIN
 TEST_END
 
     .data
-    PAGE_TABLE root
-    PAGE_TABLE l1
-    PAGE_TABLE l0
+    VM_TABLES
     DATA_PAGE page_a, MARK_A

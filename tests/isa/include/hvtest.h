@@ -509,6 +509,24 @@
     sfence.vma
 .endm
 
+/* A page of code at label code_page that returns \value in a0 (the target of the
+   fetch cases), page aligned on both ends. */
+.macro VM_CODE_PAGE value
+    .text
+    .balign PAGE_SIZE
+code_page:
+    li a0, \value
+    ret
+    .balign PAGE_SIZE
+.endm
+
+/* The three tables of a test's Sv39 walk: root, l1, l0 (in .data). */
+.macro VM_TABLES
+    PAGE_TABLE root
+    PAGE_TABLE l1
+    PAGE_TABLE l0
+.endm
+
 /* The standard map in root: RAM's gigapage identity-mapped for S (RWX, A, D) and aliased
    for U at VA_UALIAS. */
 .macro VM_STD_MAP root

@@ -445,5 +445,29 @@ h_rec: .zero R_SIZE
     .text
 .endm
 
+/* The G-stage tables of a test (in .data): the 16 KiB root groot, gl1 and gl0. */
+.macro G_TABLES
+    .balign GROOT_SIZE
+groot: .zero GROOT_SIZE
+gl1:   .zero 4096
+gl0:   .zero 4096
+.endm
+
+/* The guest data page gdata (two known dwords), the dword mega_slot after it, and the
+   guest code page gcode (a0 := 5, then back to M) in .text. */
+.macro G_DATA_AND_CODE
+gdata:
+    .dword 0x8081828384858687
+    .dword 0x0123456789abcdef
+    .zero 4096-16
+mega_slot: .dword 0
+    .text
+    .balign 4096
+gcode:
+    li a0, 5
+    H_ESCAPE
+    .balign 4096
+.endm
+
 #endif /* __ASSEMBLER__ */
 #endif /* HVTEST_H_H */
