@@ -116,12 +116,24 @@ def _define_lines(defs: dict[str, int]) -> str:
     return "".join(f"#define {n} {_value(v)}\n" for n, v in defs.items())
 
 
+def _cause_names() -> str:
+    """``CAUSE_NAME_INIT``/``IRQ_NAME_INIT``: designated initializers of ``const char *``
+    arrays indexed by code, with the spec's descriptions (causes.py)."""
+    def init(table) -> str:
+        return ", ".join(f'[{c.code}] = "{c.doc}"' for c in table)
+
+    return ("\n/* Descriptions by code, for `static const char *n[] = { CAUSE_NAME_INIT };` */\n"
+            f"#define CAUSE_NAME_INIT {init(causes.EXCEPTIONS)}\n"
+            f"#define IRQ_NAME_INIT {init(causes.INTERRUPTS)}\n")
+
+
 def encoding_h() -> str:
     """Text of encoding.h."""
     prio = ", ".join(str(c) for c in causes.INTERRUPT_PRIORITY)
     body = (_define_lines(encoding_defines())
             + f"\n/* Interrupt codes, highest priority first (priv spec 3.1.9, 8.2.10). */\n"
-            f"#define IRQ_PRIORITY_LIST {prio}\n")
+            f"#define IRQ_PRIORITY_LIST {prio}\n"
+            + _cause_names())
     return _header("HVSIM_ENCODING_H",
                    "Instruction encodings, CSR numbers and fields, trap causes.", body)
 
@@ -190,9 +202,9 @@ def write_headers(cfg: SocConfig, outdir: str | Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     """``python -m hardware.isa.cheaders OUTDIR``: write the headers for the default SoC."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
+    if len(args) != 1 or args[0].startswith("-"):
         print("usage: python -m hardware.isa.cheaders OUTDIR", file=sys.stderr)
-        return 2
+        return 0 if args and args[0] in ("-h", "--help") else 2
     for p in write_headers(SocConfig(), args[0]):
         print(p)
     return 0
