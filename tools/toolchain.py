@@ -87,9 +87,11 @@ def _first_error(stderr: str, sources: list[Path]) -> str:
 
 
 def compile_flags(*, linker_script: Path | None, defines: Mapping[str, object] | None,
-                  include_dirs: Iterable[Path], opt: str, march: str) -> list[str]:
-    """The full flag list of one build (without sources and output)."""
-    flags = [*BASE_FLAGS, f"-mcpu={march}", opt]
+                  include_dirs: Iterable[Path], opt: str, march: str,
+                  extra_flags: Iterable[str] = ()) -> list[str]:
+    """The full flag list of one build (without sources and output); ``extra_flags``
+    follow the optimisation level."""
+    flags = [*BASE_FLAGS, f"-mcpu={march}", opt, *extra_flags]
     for key, val in sorted((defines or {}).items()):
         flags.append(f"-D{key}" if val is None or val is True else f"-D{key}={val}")
     flags += [f"-I{Path(d).resolve()}" for d in include_dirs]
@@ -116,7 +118,8 @@ def platform_defines(cfg: SocConfig) -> dict[str, object]:
 
 def build_elf(sources: list[Path], out: Path, *, linker_script: Path,
               defines: Mapping[str, object] | None = None, include_dirs: Iterable[Path] = (),
-              opt: str = "-O2", march: str = DEFAULT_MARCH) -> Path:
+              opt: str = "-O2", march: str = DEFAULT_MARCH,
+              extra_flags: Iterable[str] = ()) -> Path:
     """Compile and link ``sources`` into the ELF ``out``; return ``out``.
 
     Raises ToolchainError (one line naming the file and the first error) if a source is
@@ -132,7 +135,8 @@ def build_elf(sources: list[Path], out: Path, *, linker_script: Path,
     if not Path(linker_script).is_file():
         raise ToolchainError(f"{linker_script}: linker script not found")
     flags = compile_flags(linker_script=linker_script, defines=defines,
-                          include_dirs=include_dirs, opt=opt, march=march)
+                          include_dirs=include_dirs, opt=opt, march=march,
+                          extra_flags=extra_flags)
     deps: set[Path] = {Path(linker_script).resolve()}
     for s in sources:
         _headers(s, include_dirs, deps)
