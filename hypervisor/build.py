@@ -35,7 +35,7 @@ HV_BUILD_DIR = BUILD_DIR / "hv"
 #: Compiler settings of the firmware.
 HV_MARCH = "generic_rv64+m+a+c+h"
 HV_OPT = "-O2"
-HV_FLAGS = ("-std=c11", "-Wall", "-Wextra", "-fno-common", "-fno-pic")
+HV_FLAGS = ("-std=c11", "-Wall", "-Wextra", "-fno-common", "-fno-pic", "-fomit-frame-pointer")
 #: Input sections of the M-mode stage.
 MSTAGE_INPUTS = (".text.init", ".text.mstage*", ".rodata.mstage*", ".data.mstage*",
                  ".bss.mstage*")

@@ -11,11 +11,21 @@ struct sched_entry { uint64_t start, end; uint32_t vm; };
 extern struct sched_entry hv_sched_log[];
 extern unsigned hv_sched_len;
 extern uint64_t hv_sched_dropped, hv_boot_time;
-extern const uint32_t sbi_slot_ext[SBI_SLOTS];
 
-static void print_vm(const struct vm *vm)
+/** Environment calls from VS: every SBI call counted by extension and function. */
+static uint64_t ecalls(const struct vm_stats *s)
 {
-    const struct vm_stats *s = &vm->st;
+    uint64_t n = 0;
+    for (unsigned i = 0; i < SBI_SLOTS; i++)
+        for (unsigned j = 0; j <= SBI_FIDS; j++)
+            n += s->sbi[i][j];
+    return n;
+}
+
+static void print_vm(struct vm *vm)
+{
+    struct vm_stats *s = &vm->st;
+    s->exits[CAUSE_VIRTUAL_SUPERVISOR_ECALL] = ecalls(s);
     const char *name = vm->cfg->name;
     hv_printf("@vm %u %s state=%s code=%lu cycles=%lu instret=%lu runs=%lu restarts=%lu "
               "irqs=%lu\n", vm->index, name, vm_end_name(vm->end), vm->end_code, s->cycles,
@@ -31,12 +41,14 @@ static void print_vm(const struct vm *vm)
                 continue;
             if (i == SBI_SLOTS - 1)
                 hv_printf(" other=%lu", s->sbi[i][j]);
-            else if (j == SBI_FIDS)
-                hv_printf(" 0x%x.other=%lu", i ? sbi_slot_ext[i] : 0, s->sbi[i][j]);
-            else if (i == 0)
+            else if (i == sbi_slot_legacy() && j == SBI_FIDS)
+                hv_printf(" legacy.other=%lu", s->sbi[i][j]);
+            else if (i == sbi_slot_legacy())
                 hv_printf(" 0x%x.0=%lu", j, s->sbi[i][j]);
+            else if (j == SBI_FIDS)
+                hv_printf(" 0x%x.other=%lu", sbi_slot_ext(i), s->sbi[i][j]);
             else
-                hv_printf(" 0x%x.%u=%lu", sbi_slot_ext[i], j, s->sbi[i][j]);
+                hv_printf(" 0x%x.%u=%lu", sbi_slot_ext(i), j, s->sbi[i][j]);
         }
     hv_putc('\n');
 }

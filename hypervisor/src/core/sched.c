@@ -25,6 +25,7 @@ volatile int32_t hv_running_vm = -1;
 static struct vm *loaded;           /* whose VS state is in the CSRs */
 static unsigned rr_last;
 static uint64_t slice_time, slice_cycle, slice_instret;
+static int shared_vmid;             /* too few VMID bits: fence the G-stage on a switch */
 
 uint64_t us_to_ticks(uint64_t us)
 {
@@ -47,6 +48,7 @@ void sched_init(void)
         vm->watchdog = us_to_ticks(vm->cfg->watchdog_us);
     }
     rr_last = hv_nvms - 1;
+    shared_vmid = gstage_shared_vmid();
     csr_set(CSR_SIE, MIP_STIP);
 }
 
@@ -54,8 +56,6 @@ void sched_init(void)
 static void account(uint64_t now)
 {
     struct vm *vm = hv_current;
-    if (!vm)
-        return;
     uint64_t used = now - slice_time;
     vm->budget_left -= used < vm->budget_left ? used : vm->budget_left;
     vm->st.ticks += used;
@@ -71,128 +71,127 @@ static void account(uint64_t now)
         hv_sched_dropped++;
 }
 
-static void replenish(uint64_t now)
+/** What one pass over the VMs found (see scan()). */
+struct choice {
+    struct vm *best;        /* highest priority, runnable, budget left */
+    struct vm *any;         /* highest priority, runnable */
+    uint64_t event;         /* earliest replenishment that matters or waiting VM's timer */
+    int live;               /* VMs not ended */
+};
+
+/**
+ * One pass over the VMs in round-robin order after the last one that ran:
+ * replenish budgets that are due, wake waiting VMs whose interrupt is pending
+ * and enabled (the WFI condition, priv spec 3.3.3), and note the candidates and
+ * the next event.
+ */
+static inline __attribute__((always_inline)) void scan(uint64_t now, struct choice *c)
 {
-    for (unsigned i = 0; i < hv_nvms; i++) {
-        struct vm *vm = &hv_vms[i];
+    struct vm *vm = &hv_vms[rr_last], *end = &hv_vms[hv_nvms];
+    c->best = c->any = 0;
+    c->event = UINT64_MAX;
+    c->live = 0;
+    for (unsigned k = 0; k < hv_nvms; k++) {
+        if (++vm == end)
+            vm = hv_vms;
+        if (vm->state == VM_DONE)
+            continue;
+        c->live++;
         if (now >= vm->next_replenish) {
             vm->next_replenish += ((now - vm->next_replenish) / vm->period + 1) * vm->period;
             vm->budget_left = vm->budget;
         }
+        if (vm->budget_left < vm->budget && vm->next_replenish < c->event)
+            c->event = vm->next_replenish;
+        if (vm->state == VM_WAITING) {
+            if (!vcpu_wakeable(vm, now)) {
+                uint64_t d = vcpu_timer_deadline(vm);
+                c->event = d < c->event ? d : c->event;
+                continue;
+            }
+            vm->state = VM_RUNNABLE;
+            vm->st.irqs++;
+        }
+        uint32_t prio = vm->cfg->priority;
+        if (vm->budget_left && (!c->best || prio > c->best->cfg->priority))
+            c->best = vm;
+        if (!c->any || prio > c->any->cfg->priority)
+            c->any = vm;
     }
 }
 
-/** A waiting VM whose wake-up condition holds becomes runnable. */
-static void wake(struct vm *vm, uint64_t now)
+/**
+ * The VM to run next, or NULL (the policy is in the file comment). On a tick
+ * the running VM goes on unless a VM of higher priority with budget can run.
+ * With work conservation, when no runnable VM has budget left, one runs on the
+ * idle time until the next event.
+ */
+static struct vm *pick(enum resched why, const struct choice *c)
 {
-    if (vm->state != VM_WAITING || !vcpu_wakeable(vm, now))
-        return;
-    vm->state = VM_RUNNABLE;
-    vm->st.irqs++;
-}
-
-static int eligible(const struct vm *vm)
-{
-    return vm->state == VM_RUNNABLE && vm->budget_left > 0;
-}
-
-/** The highest-priority VM, first in round-robin order, that `ok` accepts. */
-static struct vm *best_of(int (*ok)(const struct vm *))
-{
-    struct vm *best = 0;
-    for (unsigned k = 1; k <= hv_nvms; k++) {
-        struct vm *vm = &hv_vms[(rr_last + k) % hv_nvms];
-        if (ok(vm) && (!best || vm->cfg->priority > best->cfg->priority))
-            best = vm;
-    }
-    return best;
-}
-
-static int runnable(const struct vm *vm) { return vm->state == VM_RUNNABLE; }
-
-/** The VM to run next, or NULL (see the file comment for the policy). With
- *  work conservation, when no runnable VM has budget left, a runnable VM runs on
- *  the idle time until the next replenishment. */
-static struct vm *pick(enum resched why, uint64_t now)
-{
-    for (unsigned i = 0; i < hv_nvms; i++)
-        wake(&hv_vms[i], now);
-    struct vm *best = best_of(eligible), *cur = hv_current;
-    if (why == RS_TICK && cur && eligible(cur) && best
-        && best->cfg->priority <= cur->cfg->priority)
+    struct vm *cur = hv_current;
+    if (why == RS_TICK && cur && cur->state == VM_RUNNABLE && cur->budget_left
+        && (!c->best || c->best->cfg->priority <= cur->cfg->priority))
         return cur;
-    if (!best && hv_work_conserving)
-        best = best_of(runnable);
-    return best;
+    if (!c->best && hv_work_conserving)
+        return c->any;
+    return c->best;
 }
 
 /** stimecmp := the next time the schedule can change. */
-static void arm_timer(struct vm *run, uint64_t now)
+static void arm_timer(struct vm *run, uint64_t now, uint64_t event)
 {
-    uint64_t t = run && run->budget_left ? now + run->budget_left : UINT64_MAX;
+    uint64_t t = event;
+    if (run && run->budget_left && run->budget_left < t - now)
+        t = now + run->budget_left;
     if (run && run->watchdog && run->watchdog - run->life_ticks < t - now)
         t = now + (run->watchdog - run->life_ticks);
-    for (unsigned i = 0; i < hv_nvms; i++) {
-        struct vm *vm = &hv_vms[i];
-        if (vm->state == VM_DONE)
-            continue;
-        if (vm->budget_left < vm->budget && vm->next_replenish < t)
-            t = vm->next_replenish;
-        if (vm->state == VM_WAITING) {
-            uint64_t d = vcpu_timer_deadline(vm);
-            if (d < t)
-                t = d;
-        }
-    }
     csr_write(CSR_STIMECMP, t > now ? t : now + 1);
 }
 
-static int all_done(void)
-{
-    for (unsigned i = 0; i < hv_nvms; i++)
-        if (hv_vms[i].state != VM_DONE)
-            return 0;
-    return 1;
-}
-
 /** Every live VM waits for an interrupt that nothing will raise: stop them. */
-static void stop_deadlocked(uint64_t now)
+static void stop_deadlocked(uint64_t event)
 {
-    for (unsigned i = 0; i < hv_nvms; i++) {
-        struct vm *vm = &hv_vms[i];
-        if (vm->state == VM_RUNNABLE || (vm->state == VM_WAITING
-            && (vcpu_timer_deadline(vm) != UINT64_MAX || vcpu_wakeable(vm, now))))
-            return;
-    }
+    if (event != UINT64_MAX)
+        return;
     hv_puts("hv: every VM waits with no interrupt enabled that could wake it\n");
     for (unsigned i = 0; i < hv_nvms; i++)
         if (hv_vms[i].state == VM_WAITING)
             vm_stop(&hv_vms[i], END_STOPPED, CAUSE_VIRTUAL_INSTRUCTION);
 }
 
-/** Idle until the next event (WFI with only sie.STIE, sstatus.SIE = 0). */
-static uint64_t idle(uint64_t now)
+/**
+ * Nothing can run: wait (WFI with only sie.STIE, sstatus.SIE = 0) for the next
+ * event and scan again, until a VM can run. Ends the run when every VM has
+ * ended; stops the VMs when all wait for nothing.
+ */
+static __attribute__((noinline)) struct vm *idle(uint64_t *now, struct choice *c)
 {
     hv_current = 0;
     hv_running_vm = -1;
-    if (all_done())
-        hv_finish();
-    stop_deadlocked(now);
-    if (all_done())
-        hv_finish();
-    arm_timer(0, now);
-    __asm__ volatile("wfi");
-    return rdtime();
+    for (;;) {
+        if (!c->live)
+            hv_finish();
+        stop_deadlocked(c->event);
+        if (c->event != UINT64_MAX) {
+            arm_timer(0, *now, c->event);
+            __asm__ volatile("wfi");
+        }
+        *now = rdtime();
+        scan(*now, c);
+        struct vm *next = pick(RS_YIELD, c);
+        if (next)
+            return next;
+    }
 }
 
 /** Put `next` on the CPU: its VS state, its VMID, a fresh slice. */
-static void dispatch(struct vm *next, uint64_t now)
+static void dispatch(struct vm *next, uint64_t now, uint64_t event)
 {
     if (loaded != next) {
         if (loaded && loaded->state != VM_DONE)
             vcpu_save(&loaded->cpu);
         vcpu_load(&next->cpu);
-        if (gstage_shared_vmid())
+        if (shared_vmid)
             hfence_gvma_all();
         loaded = next;
     }
@@ -205,7 +204,16 @@ static void dispatch(struct vm *next, uint64_t now)
     slice_time = now;
     slice_cycle = rdcycle();
     slice_instret = rdinstret();
-    arm_timer(next, now);
+    arm_timer(next, now, event);
+}
+
+/** The running VM's watchdog expired: restart or stop it, then reschedule. */
+static __attribute__((noinline)) struct regs *watchdog_switch(struct vm *old)
+{
+    vm_watchdog(old);
+    int fresh = old->state != VM_DONE;  /* restarted: its frame is new */
+    struct regs *r = sched_switch(RS_YIELD);
+    return fresh ? frame_fresh(r) : r;
 }
 
 /**
@@ -216,28 +224,24 @@ struct regs *sched_switch(enum resched why)
 {
     uint64_t now = rdtime();
     struct vm *old = hv_current;
-    int fresh = 0;
-    account(now);
-    if (old && old->state != VM_DONE && old->watchdog && old->life_ticks >= old->watchdog) {
-        vm_watchdog(old);
-        fresh = old->state != VM_DONE;  /* restarted: its frame is new */
-        why = RS_YIELD;
+    if (old) {
+        account(now);
+        if (old->watchdog && old->life_ticks >= old->watchdog && old->state != VM_DONE) {
+            hv_current = 0;
+            return watchdog_switch(old);
+        }
+        if (why == RS_WAIT)
+            old->state = VM_WAITING;
+        if (why != RS_TICK)
+            rr_last = old->index;
     }
-    if (old && why == RS_WAIT)
-        old->state = VM_WAITING;
-    if (old && why != RS_TICK)
-        rr_last = old->index;
-    struct vm *next;
-    for (;;) {
-        replenish(now);
-        next = pick(why, now);
-        if (next)
-            break;
-        now = idle(now);
-        why = RS_YIELD;
-    }
-    dispatch(next, now);
-    return fresh ? frame_fresh(&next->cpu.r) : &next->cpu.r;
+    struct choice c;
+    scan(now, &c);
+    struct vm *next = pick(why, &c);
+    if (!next)
+        next = idle(&now, &c);
+    dispatch(next, now, c.event);
+    return &next->cpu.r;
 }
 
 /** The first dispatch after boot. */

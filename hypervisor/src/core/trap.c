@@ -101,12 +101,3 @@ struct regs *hv_trap(struct regs *r, uint64_t scause)
     exit_handler h = irq ? (code < 16 ? interrupts[code] : 0) : (code < 24 ? exceptions[code] : 0);
     return (h ? h : irq ? on_spurious : on_fatal)(vm, r, scause);
 }
-
-/** The environment call from VS (entry.S fast path): SBI. */
-struct regs *hv_ecall(struct regs *r)
-{
-    struct vm *vm = hv_current;
-    vm->st.exits[CAUSE_VIRTUAL_SUPERVISOR_ECALL]++;
-    r->sepc += 4;
-    return sbi_dispatch(vm, r);
-}

@@ -45,8 +45,8 @@ enum vm_end {                       /* why a VM ended; names in vm.c */
 
 /* ---- per-VM statistics (docs/hypervisor.md, "Statistics") */
 #define EXIT_KINDS 64               /* 0..31 exceptions, 32..63 interrupts */
-#define SBI_SLOTS 10                /* see sbi.c: sbi_slot() */
-#define SBI_FIDS 8
+#define SBI_SLOTS 10                /* rows of sbi.c's extension table */
+#define SBI_FIDS 15                 /* functions counted one by one; the rest share a column */
 struct vm_stats {
     uint64_t cycles, instret, ticks, runs, irqs, restarts;
     uint64_t exits[EXIT_KINDS];
@@ -62,9 +62,9 @@ struct vuart {
 };
 
 struct vm {
+    struct vcpu cpu;                /* first: a frame pointer is also its VM's pointer */
     const struct vm_config *cfg;
     unsigned index;
-    struct vcpu cpu;
     enum vm_state state;
     enum vm_end end;
     uint64_t end_code;
@@ -141,9 +141,11 @@ uint64_t us_to_ticks(uint64_t us);
 /* ---- exits (core/trap.c, core/sbi.c, core/vuart.c) */
 struct regs *hv_ecall(struct regs *r);
 struct regs *hv_trap(struct regs *r, uint64_t scause);
-struct regs *sbi_dispatch(struct vm *vm, struct regs *r);
+uint32_t sbi_slot_ext(unsigned slot);
+unsigned sbi_slot_legacy(void);
 int vuart_access(struct vm *vm, struct regs *r, uint64_t gpa);
 extern struct vm *hv_current;
+#define vm_of_frame(r) ((struct vm *)(void *)(r))
 
 /* ---- end of run (core/report.c) */
 _Noreturn void hv_finish(void);
