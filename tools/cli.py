@@ -1,7 +1,8 @@
 """The ``hvsim`` command line (ARCHITECTURE.md section 3: "tools/ CLI (hvsim)").
 
-Subcommands: ``run-elf`` (one ELF on the SoC), ``run`` (the demo), ``bench`` (the
-simulation figures, ``tools/bench.py``). See ``docs/cli.md``.
+Subcommands: ``run-elf`` (one ELF on the SoC), ``run`` (a hypervisor scenario, the
+demo: ``tools/hvrun.py``), ``bench`` (the simulation figures, ``tools/bench.py``). See
+``docs/cli.md``.
 
 Exit status follows Spike: 0 pass, the program's failure code otherwise (taken modulo
 256 like a process status, never 0 for a failure); 124 when the cycle budget runs out;
@@ -106,12 +107,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="SoC configuration variant (default: default)")
     _machine_options(p)
 
-    p = sub.add_parser("run", help="build and run the demo program",
-                       description="Build guests/bare/demo.c and run it on the SoC. "
-                                   "The hypervisor demo replaces it once the hypervisor "
-                                   "exists.")
-    p.add_argument("config", nargs="?", default="default", metavar="CONFIG",
+    p = sub.add_parser("run", help="run a hypervisor scenario (the demo)",
+                       description="Build the type-1 hypervisor firmware and its guests for "
+                                   "the scenario CONFIG and run it on the model, Spike or "
+                                   "QEMU. Each guest's console streams in its own colour; "
+                                   "a statistics table follows. See docs/cli.md.")
+    p.add_argument("config", nargs="?", default="demo", metavar="CONFIG",
+                   help="scenario name (hypervisor/configs/CONFIG.toml) or a TOML path "
+                        "(default: demo)")
+    p.add_argument("--soc", default="default", metavar="VARIANT",
                    help="SoC configuration variant (default: default)")
+    p.add_argument("--platform", default="model", choices=("model", "spike", "qemu"),
+                   help="where to run: the model (default), spike, or qemu (if installed)")
+    p.add_argument("--timeline", metavar="PNG", help="draw which VM ran when into PNG")
+    p.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    p.add_argument("--plain", action="store_true", help="no colour")
     _machine_options(p)
 
     p = sub.add_parser("bench", help="measure simulation speed, build time and memory",
@@ -267,13 +277,218 @@ def cmd_run_elf(args) -> int:
 
 
 def cmd_run(args) -> int:
-    """``hvsim run``: the bare-metal demo (until the hypervisor exists)."""
-    cfg = variant(args.config)
-    _machine_args(args)
-    from guests.bare.build import build_program
+    """``hvsim run``: a hypervisor scenario (see ``tools/hvrun.py``)."""
+    from tools import hvrun
 
-    elf = build_program("demo", cfg)
-    return run_program(str(elf), cfg, args)
+    cfg = variant(args.soc)
+    opts = _machine_args(args)
+    if args.platform != "model":
+        for flag, value in (("--vcd", args.vcd), ("--commits", args.commits),
+                            ("--history", args.history), ("--gcc", args.gcc)):
+            if value:
+                raise CliError(f"{flag} needs --platform model")
+    for flag, path in (("--json", args.json), ("--timeline", args.timeline)):
+        _check_output_path(flag, path)
+    scenario = hvrun.load_scenario(args.config, cfg)
+    view = ScenarioView([vm.name for vm in sorted(scenario.vms, key=lambda vm: vm.index)],
+                        plain=args.plain)
+    progress = _RunProgress(view.console, opts["max_cycles"])
+    machine_options = {"vcd": opts["vcd"], "opt": args.opt, "history": args.history,
+                       "cc": "gcc" if args.gcc else None}
+    try:
+        result = hvrun.run_scenario(
+            scenario, cfg, platform=args.platform, max_cycles=opts["max_cycles"],
+            backend=args.backend, on_event=view.event,
+            on_progress=progress if args.platform == "model" else None,
+            machine_options=machine_options, commits=args.commits)
+    finally:
+        progress.stop()
+    view.print_table(result)
+    status, messages = run_status(result)
+    for line in messages:
+        print(f"hvsim: {line}", file=sys.stderr)
+    print(f"hvsim: {run_summary(result)}", file=sys.stderr)
+    return _write_outputs(result, args, status)
+
+
+def _check_output_path(flag: str, path: str | None) -> None:
+    """Fail before a run whose output file could not be written."""
+    if path is None:
+        return
+    from pathlib import Path
+
+    target = Path(path)
+    if target.is_dir():
+        raise CliError(f"{flag} {path} is a directory")
+    if not target.resolve().parent.is_dir():
+        raise CliError(f"cannot write {flag} file {path}: no such directory")
+
+
+def _write_outputs(result, args, status: int) -> int:
+    """Write --json and --timeline; a failure is one error line (status 2 if the run
+    itself passed)."""
+    import json
+
+    from tools.timeline import TimelineError, draw_timeline
+
+    try:
+        if args.json is not None:
+            try:
+                with open(args.json, "w") as f:
+                    json.dump(result.to_json(), f, indent=2)
+                    f.write("\n")
+            except OSError as exc:
+                raise CliError(f"cannot write --json file {args.json}: {exc.strerror}") from None
+        if args.timeline is not None:
+            draw_timeline(result, args.timeline)
+    except (CliError, TimelineError) as exc:
+        print(error_line(str(exc)), file=sys.stderr)
+        return status or EXIT_USAGE
+    return status
+
+
+def run_status(result) -> tuple[int, list[str]]:
+    """The exit status of a scenario run and the lines that explain it: 0 when ``@end``
+    says 0, 124 on a timeout, 1 otherwise (naming the VMs that did not end cleanly)."""
+    if result.status == "timeout":
+        return EXIT_TIMEOUT, [f"timeout: {result.report}"]
+    if result.end_code is None:
+        return 1, [f"the firmware ended ({result.status}, exit code {result.exit_code}) "
+                   f"without an @end record"]
+    if result.end_code == 0:
+        return 0, []
+    return 1, result.unclean() or [f"the firmware reported @end {result.end_code}"]
+
+
+def run_summary(result) -> str:
+    """One line: status, scenario, platform, VMs, cycles, instret, wall time."""
+    counts = ""
+    if result.cycles is not None:
+        counts = f", {result.cycles:,} cycles, {result.instret:,} instret"
+    return (f"{result.status}: scenario '{result.scenario}' on {result.platform}: "
+            f"{len(result.vm_names())} VMs{counts}, {result.wall_s:.2f} s wall")
+
+
+class ScenarioView:
+    """Shows a scenario's output: guest lines prefixed by the VM name in its colour,
+    ``hv:`` lines dimmed, ``@`` records hidden, then the statistics table."""
+
+    #: Wrap width of the table when stdout is not a terminal.
+    PIPE_WIDTH = 160
+
+    def __init__(self, vm_names: list[str], plain: bool = False):
+        from rich.console import Console
+
+        self.index = {name: i for i, name in enumerate(vm_names)}
+        self.width = max((len(n) for n in vm_names), default=0)
+        colours = {"color_system": None} if plain else {}
+        probe = Console(**colours)
+        self.console = Console(highlight=False, **colours,
+                               width=None if probe.is_terminal else self.PIPE_WIDTH)
+
+    def colour(self, name: str) -> str:
+        """The VM's colour (new names get the next palette entries)."""
+        from tools.hvrun import vm_colour
+
+        if name not in self.index:
+            self.index[name] = len(self.index)
+        return vm_colour(self.index[name])
+
+    def event(self, event) -> None:
+        """Print one parsed line."""
+        from rich.text import Text
+
+        from tools.hvrun import GuestLine, HvLine, OtherLine
+
+        if isinstance(event, GuestLine):
+            pad = " " * (self.width - len(event.vm) + 1)
+            text = Text.assemble((f"[{event.vm}]", f"bold {self.colour(event.vm)}"),
+                                 pad if event.text else "", event.text)
+        elif isinstance(event, HvLine):
+            text = Text(f"hv: {event.text}", style="dim")
+        elif isinstance(event, OtherLine):
+            text = Text(event.text)
+        else:
+            return
+        self.console.print(text, soft_wrap=True)
+
+    def print_table(self, result) -> None:
+        """The per-VM statistics table under a title line."""
+        self.console.print(f"{result.scenario} on {result.platform}", style="bold",
+                           soft_wrap=True)
+        self.console.print(stats_table(result, self.colour))
+
+
+def _top_exits(exits: dict[str, int], n: int = 3) -> str:
+    from tools.hvrun import exit_cause_name
+
+    top = sorted(exits.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    return ", ".join(f"{exit_cause_name(k)} {v:,}" for k, v in top)
+
+
+def stats_table(result, colour=None):
+    """A rich Table of the per-VM statistics of ``result``."""
+    from rich.table import Table
+    from rich.text import Text
+
+    share = result.cpu_share()
+    table = Table()
+    for name, justify in (("VM", "left"), ("state", "left"), ("code", "right"),
+                          ("cycles", "right"), ("CPU %", "right"), ("runs", "right"),
+                          ("exits", "right"), ("top exit causes", "left"),
+                          ("SBI calls", "right"), ("irqs", "right")):
+        table.add_column(name, justify=justify)
+    for name in result.vm_names():
+        s = result.stats.get(name)
+        label = Text(name, style=f"bold {colour(name)}" if colour else "")
+        cpu = f"{share[name]:.1f}" if name in share else "-"
+        if s is None or not s.reported:
+            table.add_row(label, Text("no record", style="bold red"), "-", "-", cpu, "-",
+                          "-", "", "-", "-")
+            continue
+        state = Text(s.state, style="" if s.clean else "bold red")
+        table.add_row(label, state, str(s.code), f"{s.cycles:,}", cpu, f"{s.runs:,}",
+                      f"{s.exits_total:,}", _top_exits(s.exits), f"{s.sbi_total:,}",
+                      f"{s.irqs:,}")
+    return table
+
+
+class _RunProgress:
+    """The live status line of a scenario run: on the output console when stdout is
+    a terminal (so guest lines print above it), else on a terminal stderr."""
+
+    def __init__(self, console, max_cycles: int):
+        from rich.console import Console
+
+        self.max_cycles = max_cycles
+        self.live = None
+        if console.is_terminal:
+            self.console = console
+        elif sys.stderr.isatty():
+            self.console = Console(file=sys.stderr)
+        else:
+            self.console = None
+
+    def __call__(self, cycles: int, wall_s: float) -> None:
+        if self.console is None or wall_s < PROGRESS_AFTER_S:
+            return
+        from rich.live import Live
+        from rich.text import Text
+
+        text = Text(f"cycle {cycles:,} / {self.max_cycles:,}  "
+                    f"{cycles / wall_s:,.0f} cycles/s  {wall_s:.1f} s", style="dim")
+        if self.live is None:
+            self.live = Live(text, console=self.console, transient=True,
+                             redirect_stdout=False, redirect_stderr=False,
+                             refresh_per_second=4)
+            self.live.start()
+        else:
+            self.live.update(text)
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
 
 
 def cmd_bench(args) -> int:
@@ -300,7 +515,30 @@ def _input_errors() -> tuple[type[BaseException], ...]:
 
     plugin_errors = tuple(e for m in _plugins() for e in getattr(m, "ERRORS", ()))
     return (CliError, ConfigError, ElfError, SimError, MachineError, BootromError, DtbError,
-            ToolchainError, SpikeError, BenchError, OSError, KeyError, *plugin_errors)
+            ToolchainError, SpikeError, BenchError, OSError, KeyError, *plugin_errors,
+            *_hypervisor_errors())
+
+
+#: Modules of the hypervisor run and the names of their one-line input errors; a
+#: module may also list extra classes in ``ERRORS``.
+HYPERVISOR_ERRORS = (("hypervisor.config", ("VmConfigError",)), ("hypervisor.build", ()),
+                     ("guests.kernels.build", ()), ("tools.hvrun", ("HvRunError",)),
+                     ("tools.timeline", ("TimelineError",)))
+
+
+def _hypervisor_errors() -> tuple[type[BaseException], ...]:
+    """The input errors of the hypervisor modules that exist (imported lazily)."""
+    import importlib
+
+    found: list[type[BaseException]] = []
+    for name, attrs in HYPERVISOR_ERRORS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        found += [getattr(module, a) for a in attrs if hasattr(module, a)]
+        found += list(getattr(module, "ERRORS", ()))
+    return tuple(found)
 
 
 def main(argv: list[str] | None = None) -> int:
