@@ -39,6 +39,9 @@ TARGETS = {
     "cold_build_s": ("<=", 20),
     "warm_build_s": ("<=", 2),
     "peak_rss_mb": ("<=", 400),
+    "hv_sbi_null_instructions": ("<=", 100),
+    "hv_switch_yield_instructions": ("<=", 300),
+    "hv_switch_preempt_instructions": ("<=", 300),
 }
 #: Simulated cycles/s of the compiled backend on bench.c before the MMU/H issue (RV64IMAC
 #: core, no MMU; median of 3 on this machine type, closing note of the platform issue).
@@ -365,10 +368,39 @@ def measure(cfg_name: str, quick: bool = False, reps: int = 3,
     figs += [Figure(name, label, "cycles", [float(costs[key])],
                     note="guests/bare/tlbcost.c, timed MPRV loads")
              for key, (name, label) in TLB_FIGURES.items() if costs.get(key, -1) >= 0]
+    if cfg.core.has_h:
+        log("hypervisor figures")
+        figs += hypervisor_figures(cfg)
     report.figures = figs
     report.host = {"python": sys.version.split()[0], "cpus": os.cpu_count(),
                    "loadavg": os.getloadavg()}
     return report
+
+
+def hypervisor_figures(cfg: SocConfig) -> list[Figure]:
+    """The issue 5 figures (tools/hvfigures.py): HS instructions and cycles of each
+    hypervisor path, and the firmware's size."""
+    from hypervisor.build import build_firmware
+    from tools import hvfigures
+
+    figs = []
+    for key, f in hvfigures.measure(cfg).items():
+        label = hvfigures.LABELS[key]
+        note = f"median of {f['n']}"
+        if f["instructions"] is not None:
+            figs.append(Figure(f"hv_{key}_instructions", f"{label}: HS instructions",
+                               "instr", [float(f["instructions"])], note=note))
+        if f["cycles"] is not None:
+            figs.append(Figure(f"hv_{key}_cycles", f"{label}: cycles", "cycles",
+                               [float(f["cycles"])], note="guest-timed, mean"))
+    size = hvfigures.firmware_size(build_firmware("demo", cfg).elf)
+    figs += [Figure("hv_c_lines", "firmware: lines of C (hypervisor/src)", "lines",
+                    [float(size["c_lines"])]),
+             Figure("hv_asm_lines", "firmware: lines of assembly", "lines",
+                    [float(size["asm_lines"])]),
+             Figure("hv_text_bytes", "firmware: bytes of code (.mstage + .text)", "bytes",
+                    [float(size["text_bytes"])])]
+    return figs
 
 
 def measure_tlb_costs(cfg_name: str) -> dict[str, int]:
