@@ -186,25 +186,35 @@ class _UartOut:
 
 
 class _Progress:
-    """A live status line (rich) on a terminal stderr, shown once a run is long."""
+    """A live status line (rich), shown once a run is long: on ``console`` when it is a
+    terminal (output printed through it appears above the line), else on a terminal
+    stderr (redirecting a terminal stdout above it)."""
 
-    def __init__(self, max_cycles: int):
+    def __init__(self, max_cycles: int, console=None):
+        from rich.console import Console
+
         self.max_cycles = max_cycles
         self.live = None
-        self.enabled = sys.stderr.isatty()
+        self.redirect = False
+        if console is not None and console.is_terminal:
+            self.console = console
+        elif sys.stderr.isatty():
+            self.console = Console(file=sys.stderr)
+            self.redirect = console is None and sys.stdout.isatty()
+        else:
+            self.console = None
 
     def __call__(self, cycles: int, wall_s: float) -> None:
-        if not self.enabled or wall_s < PROGRESS_AFTER_S:
+        if self.console is None or wall_s < PROGRESS_AFTER_S:
             return
-        from rich.console import Console
         from rich.live import Live
         from rich.text import Text
 
         text = Text(f"cycle {cycles:,} / {self.max_cycles:,}  "
                     f"{cycles / wall_s:,.0f} cycles/s  {wall_s:.1f} s", style="dim")
         if self.live is None:
-            self.live = Live(text, console=Console(file=sys.stderr), transient=True,
-                             redirect_stdout=sys.stdout.isatty(), redirect_stderr=False,
+            self.live = Live(text, console=self.console, transient=True,
+                             redirect_stdout=self.redirect, redirect_stderr=False,
                              refresh_per_second=4)
             self.live.start()
         else:
@@ -292,7 +302,7 @@ def cmd_run(args) -> int:
     scenario = hvrun.load_scenario(args.config, cfg)
     view = ScenarioView([vm.name for vm in sorted(scenario.vms, key=lambda vm: vm.index)],
                         plain=args.plain)
-    progress = _RunProgress(view.console, opts["max_cycles"])
+    progress = _Progress(opts["max_cycles"], view.console)
     machine_options = {"vcd": opts["vcd"], "opt": args.opt, "history": args.history,
                        "cc": "gcc" if args.gcc else None}
     try:
@@ -451,44 +461,6 @@ def stats_table(result, colour=None):
                       f"{s.exits_total:,}", _top_exits(s.exits), f"{s.sbi_total:,}",
                       f"{s.irqs:,}")
     return table
-
-
-class _RunProgress:
-    """The live status line of a scenario run: on the output console when stdout is
-    a terminal (so guest lines print above it), else on a terminal stderr."""
-
-    def __init__(self, console, max_cycles: int):
-        from rich.console import Console
-
-        self.max_cycles = max_cycles
-        self.live = None
-        if console.is_terminal:
-            self.console = console
-        elif sys.stderr.isatty():
-            self.console = Console(file=sys.stderr)
-        else:
-            self.console = None
-
-    def __call__(self, cycles: int, wall_s: float) -> None:
-        if self.console is None or wall_s < PROGRESS_AFTER_S:
-            return
-        from rich.live import Live
-        from rich.text import Text
-
-        text = Text(f"cycle {cycles:,} / {self.max_cycles:,}  "
-                    f"{cycles / wall_s:,.0f} cycles/s  {wall_s:.1f} s", style="dim")
-        if self.live is None:
-            self.live = Live(text, console=self.console, transient=True,
-                             redirect_stdout=False, redirect_stderr=False,
-                             refresh_per_second=4)
-            self.live.start()
-        else:
-            self.live.update(text)
-
-    def stop(self) -> None:
-        if self.live is not None:
-            self.live.stop()
-            self.live = None
 
 
 def cmd_bench(args) -> int:
