@@ -34,6 +34,7 @@ from elftools.elf.elffile import ELFFile
 from hardware.config import ConfigError, SocConfig, variant
 from hardware.soc import dtb as fdt
 from hardware.soc import memory_map
+from tools.linker import write_if_changed
 
 #: Folder of the scenarios; a bare name ``demo`` means ``CONFIGS_DIR / "demo.toml"``.
 CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
@@ -570,12 +571,6 @@ def guest_dtb(vm: VmSpec, cfg: SocConfig) -> bytes:
 
 # ------------------------------------------------------------------------------ generation
 
-def _write_if_changed(path: Path, data: bytes) -> Path:
-    if not path.is_file() or path.read_bytes() != data:
-        path.write_bytes(data)
-    return path
-
-
 def _asm_string(path: Path) -> str:
     return '"' + str(path).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -653,10 +648,10 @@ def generate_c(scenario: Scenario, outdir: str | Path, cfg: SocConfig) -> list[P
             raise VmConfigError(f"{scenario.label}: vm[{v.index}].guest: image not resolved "
                                 f"(load the scenario with resolve_images=True)")
         blob = guest_dtb(v, cfg)
-        dtbs.append(_write_if_changed(out / f"vm{v.index}.dtb", blob))
+        dtbs.append(write_if_changed(out / f"vm{v.index}.dtb", blob))
         sizes.append((v.image.stat().st_size, len(blob)))
-    table = _write_if_changed(out / "vmtable.c", vmtable_c(scenario, sizes).encode())
-    images = _write_if_changed(out / "images.S", images_s(scenario, dtbs).encode())
+    table = write_if_changed(out / "vmtable.c", vmtable_c(scenario, sizes).encode())
+    images = write_if_changed(out / "images.S", images_s(scenario, dtbs).encode())
     return [table, images, *dtbs]
 
 
