@@ -33,6 +33,9 @@
 #define LEGACY_LAST 0x08
 
 #define HSM_STARTED 0
+/* Bytes one DBCN call moves at most (SBI 12.1 lets write/read do fewer than asked and
+ * return the count); bounds the time a guest can keep the hypervisor busy. */
+#define DBCN_MAX 256
 #define HSM_SUSPEND_RETENTIVE 0x00000000u
 #define HSM_SUSPEND_NON_RETENTIVE 0x80000000u
 
@@ -207,6 +210,8 @@ static struct regs *dbcn(struct regs *r, uint64_t fid)
     uint8_t *p = guest_ptr(vm, A(1) | (A(2) << 32), n);
     if (!p)
         return ret(r, SBI_ERR_INVALID_PARAM, 0);
+    if (n > DBCN_MAX)
+        n = DBCN_MAX;               /* the hypervisor is not preemptible: bound each call */
     if (fid == 0) {
         for (; i < n; i++)
             vm_console_putc(vm, (char)p[i]);
