@@ -43,7 +43,7 @@ RUNNING_VM_SYMBOL = "hv_running_vm"
 VM_COLOURS = ("#3a86ff", "#ff8c42", "#2ec4b6", "#e63946", "#9d4edd", "#8ac926",
               "#ffca3a", "#f15bb5")
 #: ``@vm`` states (HV_INTERFACES.md).
-VM_STATES = ("shutdown", "stopped", "hart_stop", "reset-limit", "running")
+VM_STATES = ("shutdown", "stopped", "hart_stop", "reset-limit", "watchdog", "running")
 #: ``@vm`` counters after the state, in order.
 VM_COUNTERS = ("code", "cycles", "instret", "runs", "restarts", "irqs")
 #: Mode names by (privilege, V).
@@ -53,7 +53,9 @@ _NAME = r"[A-Za-z0-9_-]{1,15}"
 _GUEST_RE = re.compile(rf"^\[({_NAME})\](?: (.*))?$")
 _INT_RE = re.compile(r"^-?\d+$")
 _EXIT_KEY_RE = re.compile(r"^[ei]\d+$")
-_SBI_KEY_RE = re.compile(r"^0x[0-9a-fA-F]+\.\d+$")
+#: ``<ext hex>.<fid>``; ``<ext hex>.other`` / ``legacy.other`` for functions past the
+#: firmware's counters; ``other`` for unknown extensions (hypervisor/src/core/report.c).
+_SBI_KEY_RE = re.compile(r"^(0x[0-9a-fA-F]+\.(\d+|other)|legacy\.other|other)$")
 
 
 class HvRunError(RuntimeError):
