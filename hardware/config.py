@@ -31,6 +31,10 @@ class CoreConfig:
     xlen: int = 64  # only RV64 is supported
     pmp_regions: int = 16  # number of PMP entries, 0..16 (priv spec 3.7)
     tlb_entries: int = 16  # fully associative TLB entries, 1..64
+    # A CSR write of satp/vsatp/hgatp flushes the whole TLB (as Spike, whose TLB has no
+    # ASID/VMID tags). Off: entries stay, told apart by their ASID/VMID tags; software
+    # fences as the spec requires (priv 4.2.1, H 9.2.10). A co-design knob (variant tlbkeep).
+    tlb_flush_on_atp: bool = True
     has_h: bool = True  # hypervisor extension (H 1.0: V modes, two-stage translation)
     has_c: bool = True  # compressed instructions
     hartid: int = 0  # value of mhartid
@@ -87,6 +91,7 @@ VARIANTS: dict[str, SocConfig] = {
     "small": SocConfig(ram_size=1 << 20),
     "nopmp": SocConfig(core=CoreConfig(pmp_regions=0)),
     "noh": SocConfig(core=CoreConfig(has_h=False)),
+    "tlbkeep": SocConfig(core=CoreConfig(tlb_flush_on_atp=False)),
 }
 
 

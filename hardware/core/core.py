@@ -9,6 +9,8 @@ the instruction: the divider (65 cycles), an AMO (``amo_cycles``), trap entry
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
 
 import pyrtl
@@ -106,11 +108,15 @@ def _mmu_control(cfg, csr, dec, insn, retire_w, priv, eff_priv, v_data, r1, r2):
     """The MMU's flush request and context. Fences (priv 4.2.1, hyp. 8.5.2): SFENCE.VMA
     with V=0 flushes HS-level entries; in VS and HFENCE.VVMA, the guest entries of the
     current VMID; HFENCE.GVMA the guest entries (of VMID rs2 if rs2 != x0; every address:
-    over-flushing is allowed). Any CSR instruction on satp/vsatp/hgatp flushes all."""
+    over-flushing is allowed). With ``tlb_flush_on_atp`` (default, as Spike) any CSR
+    instruction on satp/vsatp/hgatp also flushes all; without it the ASID/VMID tags keep
+    the entries apart and only fences flush."""
     is_sfence = dec.sys == D.SYS_SFENCE
     rs1, rs2 = insn[15:20], insn[20:25]
     csr_no = insn[20:32]
-    touch = dec.csr & (csr_no == T.CSR_ADDR["satp"])
+    atp_names = ("satp", "vsatp", "hgatp") if cfg.has_h else ("satp",)
+    terms = [dec.csr & (csr_no == T.ALL_CSR_ADDR[n]) for n in atp_names]
+    touch = functools.reduce(operator.or_, terms) if cfg.tlb_flush_on_atp else pyrtl.Const(0, 1)
     ms = csr.mstatus
     if not cfg.has_h:
         flush = MmuFlush(valid=retire_w & (is_sfence | touch), by_addr=is_sfence & (rs1 != 0),
@@ -120,8 +126,6 @@ def _mmu_control(cfg, csr, dec, insn, retire_w, priv, eff_priv, v_data, r1, r2):
     h = csr.h
     v = h["v"]
     hfv, hfg = dec.sys == D.SYS_HFENCE_V, dec.sys == D.SYS_HFENCE_G
-    for name in ("vsatp", "hgatp"):
-        touch = touch | (dec.csr & (csr_no == T.ALL_CSR_ADDR[name]))
     guest = (is_sfence & v) | hfv
     addr_form = is_sfence | hfv
     flush = MmuFlush(valid=retire_w & (is_sfence | hfv | hfg | touch),

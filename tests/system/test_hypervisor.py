@@ -3,7 +3,7 @@ UART emulation, scheduling fairness, fault containment, vCPU isolation; item 13,
 portability) on the model (compiled backend, one Machine for the module) and on Spike.
 
 The scenarios are ``hypervisor/configs/*.toml``; the protocol of the output is
-HV_INTERFACES.md, "UART protocol". Oracles: the guests' own PASS/FAIL checks, the
+docs/hypervisor.md, "Console protocol". Oracles: the guests' own PASS/FAIL checks, the
 expected console lines (the prime counts of ``counter`` are computed here), the
 scenario's budgets and periods, the crasher's ELF (where its store is), and the other
 platform (the per-VM consoles of the model and Spike must be identical).
@@ -361,6 +361,58 @@ def test_vcpu_state_is_isolated(runs, cfg, platform):
         assert r.console[name][-1] == "regs: PASS"
         assert r.stats[name].sbi.get("0xa006876.0") == n      # one yield per round
         assert r.stats[name].runs > n
+
+
+#: The firmware mutation the stale-TLB check of regs.c exists for: every VM gets VMID 0
+#: and switches do not fence the G-stage.
+VMID_BUG = (("    vm->vmid = (vm->index + 1) < (1ull << vmid_bits) ? vm->index + 1 : 0;",
+             "    vm->vmid = 0;"),
+            ("    return hv_nvms + 1 > (1ull << vmid_bits);", "    return 0;"))
+
+
+def _regs_on_tlbkeep(src_dir: Path, build_dir: Path):
+    """regs on the `tlbkeep` SoC (no TLB flush on hgatp/vsatp writes: the VMID tags are
+    all that keeps the VMs' translations apart) with the firmware in ``src_dir``."""
+    from hardware.sim.elf import load_elf
+    from hardware.sim.machine import Machine
+    from hypervisor.build import build_firmware
+    from tools.hvrun import HvOutput, ScenarioResult
+
+    keep = variant("tlbkeep")
+    scenario = load_scenario("regs", keep)
+    fw = build_firmware(scenario, keep, src_dir=src_dir, build_dir=build_dir)
+    parser = HvOutput([vm.name for vm in scenario.vms], ScenarioResult("regs", "model"))
+    machine = Machine(keep, "compiled")
+    try:
+        machine.load(load_elf(fw.elf, keep))
+        out = machine.run(hv.MODEL_MAX_CYCLES, on_uart=lambda b: parser.feed(bytes((b,))))
+    finally:
+        machine.close()
+    parser.finish()
+    return out, parser.result
+
+
+def test_vmids_keep_tlb_entries_apart(tmp_path):
+    """On a TLB that keeps entries across hgatp/vsatp writes, regs passes with the real
+    firmware and fails when every VM shares VMID 0 (so the check can fail)."""
+    import shutil
+
+    from hypervisor.build import HV_SRC
+
+    out, result = _regs_on_tlbkeep(HV_SRC, tmp_path / "good")
+    assert out.status == "pass", result.raw[-500:]
+    assert all(lines[-1] == "regs: PASS" for lines in result.console.values())
+    bad_src = tmp_path / "src"
+    shutil.copytree(HV_SRC, bad_src)
+    gstage = bad_src / "arch" / "riscv" / "gstage.c"
+    text = gstage.read_text()
+    for old, new in VMID_BUG:
+        assert old in text, "gstage.c changed: update VMID_BUG"
+        text = text.replace(old, new)
+    gstage.write_text(text)
+    out, result = _regs_on_tlbkeep(bad_src, tmp_path / "bad")
+    assert out.status != "pass"
+    assert any(lines and lines[-1] != "regs: PASS" for lines in result.console.values())
 
 
 # --------------------------------------------------------------------------- portability
