@@ -1,4 +1,4 @@
-"""Build of the hypervisor firmware (issue 5, "Build"; layout fixed by HV_INTERFACES.md).
+"""Build of the hypervisor firmware (issue 5, "Build"; docs/hypervisor.md, "Build").
 
 ``build_firmware`` checks a scenario, generates into
 ``build/hv/<SoC config hash>/<scenario>/`` the C headers (``hardware.isa.cheaders``), the

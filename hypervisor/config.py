@@ -1,5 +1,5 @@
 """VM configuration of the hypervisor: load, check, place and generate (issue 5, "VM
-configuration as data"; the schema and the generated tables are fixed by HV_INTERFACES.md).
+configuration as data"; the schema is in docs/hypervisor.md, "Configuration"; the table layout is hypervisor/src/include/vmconfig.h).
 
 A scenario is a TOML file in ``hypervisor/configs/``: an optional ``[hypervisor]`` table and
 1..8 ``[[vm]]`` tables. ``load_scenario`` checks it statically against the SoC

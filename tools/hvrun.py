@@ -1,5 +1,5 @@
 """Run a hypervisor scenario and read its output (issue 5, items 10, 12 and 13;
-/work/HV_INTERFACES.md, "UART protocol").
+docs/hypervisor.md, "Console protocol").
 
 ``run_scenario`` builds the firmware for a scenario (``hypervisor.build``) and runs it on
 the model (``hardware.sim.machine.Machine``), on Spike (``tools.spike.run_spike``) or on
@@ -42,7 +42,7 @@ RUNNING_VM_SYMBOL = "hv_running_vm"
 #: Console and timeline colour of VM ``i`` is ``VM_COLOURS[i % len(VM_COLOURS)]``.
 VM_COLOURS = ("#3a86ff", "#ff8c42", "#2ec4b6", "#e63946", "#9d4edd", "#8ac926",
               "#ffca3a", "#f15bb5")
-#: ``@vm`` states (HV_INTERFACES.md).
+#: ``@vm`` states (docs/hypervisor.md, "Console protocol").
 VM_STATES = ("shutdown", "stopped", "hart_stop", "reset-limit", "watchdog", "running")
 #: ``@vm`` counters after the state, in order.
 VM_COUNTERS = ("code", "cycles", "instret", "runs", "restarts", "irqs")

@@ -1,4 +1,4 @@
-"""Builds of the S-mode guest kernels in guests/kernels (HV_INTERFACES.md, "Guests").
+"""Builds of the S-mode guest kernels in guests/kernels (docs/hypervisor.md).
 
 Each guest is ``crt0.S`` + ``sbi.c`` + ``klib.c`` + one ``<name>.c``, compiled for
 RV64IMAC with zig cc and linked at guest-physical 0x8000_0000 into at most 1 MiB (the

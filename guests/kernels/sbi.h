@@ -3,7 +3,7 @@
  * "Binary Encoding": a7 = extension ID, a6 = function ID, a0..a5 = arguments, a0 = error,
  * a1 = value) and the IDs of the extensions the hvsim firmware implements: BASE (ch. 4),
  * legacy (ch. 5), TIME (ch. 6), IPI (ch. 7), RFENCE (ch. 8), HSM (ch. 9), SRST (ch. 10),
- * DBCN (ch. 12), and the firmware-specific HVSIM extension (HV_INTERFACES.md).
+ * DBCN (ch. 12), and the firmware-specific HVSIM extension (docs/hypervisor.md, "SBI").
  * The constants are usable from assembly.
  */
 #ifndef GUEST_SBI_H

@@ -1,7 +1,7 @@
 /*
  * sbitest.c: one check per SBI function of the hvsim firmware's contract (SBI spec v2.0:
  * BASE ch. 4, legacy ch. 5, TIME ch. 6, IPI ch. 7, RFENCE ch. 8, HSM ch. 9, SRST ch. 10,
- * DBCN ch. 12; HVSIM and the single-hart rules in HV_INTERFACES.md). Prints
+ * DBCN ch. 12; HVSIM and the single-hart rules in docs/hypervisor.md). Prints
  * "ok <name>" or "FAIL <name>: got <x> want <y>" per check, then "sbitest: PASS" or
  * "sbitest: FAIL <n>". The HSM non-retentive suspend runs last (with a timer armed to
  * wake the hart): the summary is printed after the VM resumes at hsm_resume_entry.

@@ -1,7 +1,7 @@
 """Helpers of the hypervisor system tests (``tests/system/test_hypervisor.py``).
 
 Runs a scenario on one shared ``Machine`` (the model) or on Spike and parses the UART
-text with ``tools.hvrun.HvOutput`` (HV_INTERFACES.md, "UART protocol"); reads the fault
+text with ``tools.hvrun.HvOutput`` (docs/hypervisor.md, "Console protocol"); reads the fault
 reports (``hv: vm <name> fault: <reason>: cause <n> (<text>) pc 0x.. addr 0x..``) and
 measures CPU time per VM from the ``@sched`` records.
 """

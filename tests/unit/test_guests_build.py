@@ -1,4 +1,4 @@
-"""The S-mode guest kernels (guests/kernels, HV_INTERFACES.md "Guests") build into RV64
+"""The S-mode guest kernels (guests/kernels, docs/hypervisor.md) build into RV64
 ET_EXEC images linked inside guest RAM [0x8000_0000, +1 MiB), with their stack in .bss
 and the marker symbols harnesses look up placed on the intended instructions."""
 

@@ -24,7 +24,6 @@ _start:
     li a0, {tag}
 1:  j 1b
 """
-#: The contract's vmconfig.h (HV_INTERFACES.md).
 #: The firmware's real header, so a change to the table layout is caught here.
 VMCONFIG_H = (Path(__file__).resolve().parents[2] / "hypervisor" / "src" / "include"
               / "vmconfig.h").read_text()

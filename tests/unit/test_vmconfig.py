@@ -1,5 +1,5 @@
 """The VM configuration checker, placement, guest DTB and generated tables
-(hypervisor/config.py; issue 5 "VM configuration as data", HV_INTERFACES.md)."""
+(hypervisor/config.py; issue 5 "VM configuration as data", docs/hypervisor.md "Configuration")."""
 
 from __future__ import annotations
 
@@ -35,7 +35,6 @@ _start:
     .data
     .space {pad}
 """
-#: vmconfig.h as HV_INTERFACES.md fixes it (the lead's real header lives in hypervisor/src).
 #: The firmware's real header, so a change to the table layout is caught here.
 VMCONFIG_H = (Path(__file__).resolve().parents[2] / "hypervisor" / "src" / "include"
               / "vmconfig.h").read_text()
