@@ -395,24 +395,56 @@ def _regs_on_tlbkeep(src_dir: Path, build_dir: Path):
 def test_vmids_keep_tlb_entries_apart(tmp_path):
     """On a TLB that keeps entries across hgatp/vsatp writes, regs passes with the real
     firmware and fails when every VM shares VMID 0 (so the check can fail)."""
-    import shutil
-
     from hypervisor.build import HV_SRC
 
     out, result = _regs_on_tlbkeep(HV_SRC, tmp_path / "good")
     assert out.status == "pass", result.raw[-500:]
     assert all(lines[-1] == "regs: PASS" for lines in result.console.values())
-    bad_src = tmp_path / "src"
-    shutil.copytree(HV_SRC, bad_src)
-    gstage = bad_src / "arch" / "riscv" / "gstage.c"
-    text = gstage.read_text()
-    for old, new in VMID_BUG:
-        assert old in text, "gstage.c changed: update VMID_BUG"
-        text = text.replace(old, new)
-    gstage.write_text(text)
+    bad_src = _mutated_firmware(tmp_path, "arch/riscv/gstage.c", VMID_BUG)
     out, result = _regs_on_tlbkeep(bad_src, tmp_path / "bad")
     assert out.status != "pass"
     assert any(lines and lines[-1] != "regs: PASS" for lines in result.console.values())
+
+
+def _mutated_firmware(tmp_path: Path, file: str, edits) -> Path:
+    """A copy of hypervisor/src with ``edits`` ((old, new) pairs) applied to ``file``."""
+    import shutil
+
+    from hypervisor.build import HV_SRC
+
+    src = tmp_path / "src"
+    shutil.copytree(HV_SRC, src)
+    path = src / file
+    text = path.read_text()
+    for old, new in edits:
+        assert old in text, f"{file} changed: update the test's edit"
+        text = text.replace(old, new)
+    path.write_text(text)
+    return src
+
+
+def test_pmp_keeps_hs_out_of_the_m_stage(tmp_path, cfg):
+    """A hypervisor that reads the M stage's memory (boot.S, PMP entry 1) takes a load
+    access fault in HS: it reports a panic instead of reading it."""
+    from hardware.sim.elf import load_elf
+    from hardware.sim.machine import Machine
+    from hypervisor.build import build_firmware
+
+    src = _mutated_firmware(tmp_path, "core/main.c", [(
+        "    platform_init(dtb);\n",
+        "    platform_init(dtb);\n    extern char _m_start[];\n"
+        "    hv_printf(\"hv: read 0x%x\\n\", *(volatile unsigned *)_m_start);\n")])
+    fw = build_firmware("uart", cfg, src_dir=src, build_dir=tmp_path / "build")
+    machine = Machine(cfg, "compiled")
+    try:
+        machine.load(load_elf(fw.elf, cfg))
+        out = machine.run(2_000_000)
+    finally:
+        machine.close()
+    text = out.uart_bytes.decode(errors="replace")
+    assert "hv: read" not in text
+    assert "hv: panic: trap in HS-mode: cause 5 (load access fault)" in text
+    assert (out.status, out.exit_code) == ("fail", 4)
 
 
 # --------------------------------------------------------------------------- portability

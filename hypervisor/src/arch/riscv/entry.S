@@ -82,6 +82,8 @@ hv_entry:
     j 1b
 2:  la t0, hv_trap_entry
     csrw stvec, t0
+    la t0, hv_boot_frame            /* a frame for a trap before any guest ran */
+    csrw sscratch, t0
     call hv_main
 3:  j 3b
 
@@ -179,6 +181,8 @@ guest_read_insn:
 
     .bss
     .balign 16
+hv_boot_frame:                      /* struct regs: only a trap in HS (a panic) uses it */
+    .space SEPC + 8
 hv_stack:
     .space 16384
     .globl hv_stack_top
