@@ -185,6 +185,15 @@ class _UartOut:
             sys.stdout.flush()
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as ``\\xNN``: a guest's console bytes
+    must not reach the user's terminal as escape sequences."""
+    return _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 class _Progress:
     """A live status line (rich), shown once a run is long: on ``console`` when it is a
     terminal (output printed through it appears above the line), else on a terminal
@@ -413,11 +422,11 @@ class ScenarioView:
         if isinstance(event, GuestLine):
             pad = " " * (self.width - len(event.vm) + 1)
             text = Text.assemble((f"[{event.vm}]", f"bold {self.colour(event.vm)}"),
-                                 pad if event.text else "", event.text)
+                                 pad if event.text else "", printable(event.text))
         elif isinstance(event, HvLine):
-            text = Text(f"hv: {event.text}", style="dim")
+            text = Text(f"hv: {printable(event.text)}", style="dim")
         elif isinstance(event, OtherLine):
-            text = Text(event.text)
+            text = Text(printable(event.text))
         else:
             return
         self.console.print(text, soft_wrap=True)

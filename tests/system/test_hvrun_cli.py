@@ -344,6 +344,16 @@ def test_cli_run_clean(capsys, fake_run):
     assert fake_run["calls"][0]["max_cycles"] == cli.DEFAULT_MAX_CYCLES
 
 
+def test_cli_run_shows_guest_control_bytes_escaped(capsys, fake_run):
+    """A guest's escape sequences never reach the terminal raw."""
+    fake_run["text"] = CLEAN.replace("[alpha] hello from alpha",
+                                     "[alpha] hello \x1b]0;pwned\x07 \x1b[2J from alpha")
+    status, out, err = run_cli(capsys, "run")
+    assert status == 0, err
+    assert "\x1b" not in out and "\x07" not in out
+    assert r"hello \x1b]0;pwned\x07 \x1b[2J from alpha" in out
+
+
 def test_cli_run_unclean_vm(capsys, fake_run):
     fake_run["text"] = GOOD
     status, _, err = run_cli(capsys, "run")
