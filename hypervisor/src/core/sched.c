@@ -7,8 +7,8 @@
  * (Sstc stimecmp) is armed for the next event: budget exhausted, a replenishment,
  * a waiting VM's timer, or the running VM's watchdog. With work conservation
  * ([hypervisor] work_conserving, the default), time no VM with budget wants goes
- * to runnable VMs out of budget, so budgets are guarantees, not caps. Only `time` and the configuration decide, so the same
- * configuration gives the same schedule.
+ * to runnable VMs out of budget, so budgets are guarantees, not caps. Only `time`
+ * and the configuration decide, so the same configuration gives the same schedule.
  */
 #include "csr.h"
 #include "hv.h"
@@ -27,9 +27,11 @@ static unsigned rr_last;
 static uint64_t slice_time, slice_cycle, slice_instret;
 static int shared_vmid;             /* too few VMID bits: fence the G-stage on a switch */
 
+/** Microseconds to `time` ticks at the DTB's timebase (exact for whole MHz). */
 uint64_t us_to_ticks(uint64_t us)
 {
-    return us * (hv_platform.timebase_hz / 1000000) + us * (hv_platform.timebase_hz % 1000000) / 1000000;
+    uint64_t hz = hv_platform.timebase_hz;
+    return us * (hz / 1000000) + us * (hz % 1000000) / 1000000;
 }
 
 void sched_init(void)
