@@ -344,6 +344,38 @@ def test_restart_policy_stops_after_max_restarts(runs, cfg, platform):
     assert r.console["hello"][-1] == "hello: done"
 
 
+WATCHDOG_RESTART = """
+[[vm]]
+name = "spin"
+guest = "spinner"
+ram = "2M"
+watchdog_us = 2000
+on_fault = "restart"
+max_restarts = 2
+
+[[vm]]
+name = "count"
+guest = "counter"
+ram = "2M"
+"""
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_watchdog_restarts_then_stops_a_spinning_vm(runs, cfg, platform, tmp_path):
+    """A VM that never yields is restarted by its watchdog (a fresh vCPU each time) and
+    ends in reset-limit; the other VM is not disturbed."""
+    path = tmp_path / "watchdog_restart.toml"
+    path.write_text(WATCHDOG_RESTART)
+    r = runs.fresh(path, platform)
+    finished(r)
+    assert hv.restarts(r) == [("spin", 1, 2), ("spin", 2, 2)]
+    assert r.console["spin"] == ["spinner: spinning forever with interrupts off"] * 3
+    s = r.stats["spin"]
+    assert (s.state, s.restarts) == ("reset-limit", 2)
+    clean_end(r, ["count"])
+    assert r.console["count"] == counter_lines("counter: primes below 3000 in chunks of 500")
+
+
 # --------------------------------------------------------------------------- isolation
 
 

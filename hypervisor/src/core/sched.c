@@ -24,7 +24,8 @@ struct vm *hv_current;              /* the VM on the CPU; NULL while idle */
 volatile int32_t hv_running_vm = -1;
 static struct vm *loaded;           /* whose VS state is in the CSRs */
 static unsigned rr_last;
-static uint64_t slice_time, slice_cycle, slice_instret;
+static uint64_t slice_time;         /* when the current slice (since the last tick) began */
+static uint64_t run_time, run_cycle, run_instret;   /* when the current VM came on */
 static int shared_vmid;             /* too few VMID bits: fence the G-stage on a switch */
 
 /** Microseconds to `time` ticks at the DTB's timebase (exact for whole MHz). */
@@ -54,23 +55,26 @@ void sched_init(void)
     csr_set(CSR_SIE, MIP_STIP);
 }
 
-/** Charge the running VM for the time, cycles and instructions since it started. */
-static void account(uint64_t now)
+/** Charge the running VM's budget (and watchdog) for its slice up to `now`. */
+static void charge(struct vm *vm, uint64_t now)
 {
-    struct vm *vm = hv_current;
     uint64_t used = now - slice_time;
     vm->budget_left -= used < vm->budget_left ? used : vm->budget_left;
-    vm->st.ticks += used;
     vm->life_ticks += used;
-    vm->st.cycles += rdcycle() - slice_cycle;
-    vm->st.instret += rdinstret() - slice_instret;
-    struct sched_entry *last = hv_sched_len ? &hv_sched_log[hv_sched_len - 1] : 0;
-    if (last && last->vm == vm->index && last->end == slice_time)
-        last->end = now;            /* the same VM went on after a tick */
-    else if (hv_sched_len < SCHED_LOG)
-        hv_sched_log[hv_sched_len++] = (struct sched_entry){ slice_time, now, vm->index };
+}
+
+/** The running VM leaves the CPU at `now`: its statistics and the schedule log. */
+static void leave(struct vm *vm, uint64_t now)
+{
+    vm->st.ticks += now - run_time;
+    vm->st.cycles += rdcycle() - run_cycle;
+    vm->st.instret += rdinstret() - run_instret;
+    if (hv_sched_len < SCHED_LOG)
+        hv_sched_log[hv_sched_len++] = (struct sched_entry){ run_time, now, vm->index };
     else
         hv_sched_dropped++;
+    hv_current = 0;
+    hv_running_vm = -1;
 }
 
 /** What one pass over the VMs found (see scan()). */
@@ -168,8 +172,6 @@ static void stop_deadlocked(uint64_t event)
  */
 static __attribute__((noinline)) struct vm *idle(uint64_t *now, struct choice *c)
 {
-    hv_current = 0;
-    hv_running_vm = -1;
     for (;;) {
         if (!c->live)
             hv_finish();
@@ -186,32 +188,43 @@ static __attribute__((noinline)) struct vm *idle(uint64_t *now, struct choice *c
     }
 }
 
-/** Put `next` on the CPU: its VS state, its VMID, a fresh slice. */
-static void dispatch(struct vm *next, uint64_t now, uint64_t event)
+/** Make `next`'s VS state and VMID live (saving the live one's), unless they are. */
+static void load(struct vm *next)
 {
-    if (loaded != next) {
-        if (loaded && loaded->state != VM_DONE)
-            vcpu_save(&loaded->cpu);
-        vcpu_load(&next->cpu);
-        if (shared_vmid)
-            hfence_gvma_all();
-        loaded = next;
-    }
-    if (hv_current != next) {
-        next->st.runs++;
-        rr_last = next->index;
-    }
+    if (loaded == next)
+        return;
+    if (loaded && loaded->state != VM_DONE)
+        vcpu_save(&loaded->cpu);
+    vcpu_load(&next->cpu);
+    if (shared_vmid)
+        hfence_gvma_all();
+    loaded = next;
+}
+
+/** `vm` was reset (restart): if its old state is the live one, load the new. */
+void sched_reload(struct vm *vm)
+{
+    if (loaded == vm)
+        vcpu_load(&vm->cpu);
+}
+
+/** `next` comes on the CPU at `now`. */
+static void enter(struct vm *next, uint64_t now)
+{
+    load(next);
+    next->st.runs++;
+    rr_last = next->index;
     hv_current = next;
     hv_running_vm = (int32_t)next->index;
-    slice_time = now;
-    slice_cycle = rdcycle();
-    slice_instret = rdinstret();
-    arm_timer(next, now, event);
+    run_time = now;
+    run_cycle = rdcycle();
+    run_instret = rdinstret();
 }
 
 /** The running VM's watchdog expired: restart or stop it, then reschedule. */
-static __attribute__((noinline)) struct regs *watchdog_switch(struct vm *old)
+static __attribute__((noinline)) struct regs *watchdog_switch(struct vm *old, uint64_t now)
 {
+    leave(old, now);
     vm_watchdog(old);
     int fresh = old->state != VM_DONE;  /* restarted: its frame is new */
     struct regs *r = sched_switch(RS_YIELD);
@@ -227,22 +240,24 @@ struct regs *sched_switch(enum resched why)
     uint64_t now = rdtime();
     struct vm *old = hv_current;
     if (old) {
-        account(now);
-        if (old->watchdog && old->life_ticks >= old->watchdog && old->state != VM_DONE) {
-            hv_current = 0;
-            return watchdog_switch(old);
-        }
+        charge(old, now);
+        if (old->watchdog && old->life_ticks >= old->watchdog && old->state != VM_DONE)
+            return watchdog_switch(old, now);
         if (why == RS_WAIT)
             old->state = VM_WAITING;
-        if (why != RS_TICK)
-            rr_last = old->index;
     }
     struct choice c;
     scan(now, &c);
     struct vm *next = pick(why, &c);
-    if (!next)
-        next = idle(&now, &c);
-    dispatch(next, now, c.event);
+    if (!next || next != old) {
+        if (old)
+            leave(old, now);
+        if (!next)
+            next = idle(&now, &c);
+        enter(next, now);
+    }
+    slice_time = now;
+    arm_timer(next, now, c.event);
     return &next->cpu.r;
 }
 

@@ -135,10 +135,7 @@ void vm_reboot(struct vm *vm)
     vcpu_reset(vm);
     vm->state = VM_RUNNABLE;
     vm->resume_addr = -1;
-    if (hv_current == vm) {
-        vcpu_load(&vm->cpu);        /* its VMID: drop its stale VS-stage entries */
-        hfence_vvma_all();
-    }
+    sched_reload(vm);
 }
 
 /**

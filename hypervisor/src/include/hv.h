@@ -36,6 +36,7 @@ struct vcpu {
     uint64_t vsstatus, vsie, vstvec, vsscratch, vsepc, vscause, vstval, vsatp;
     uint64_t vstimecmp, hvip, htimedelta, hgatp;
     uint64_t scounteren, senvcfg;   /* no VS copies: shared with HS (H spec 9.2) */
+    uint64_t fence_vs;              /* a fresh vCPU: drop its VMID's VS-stage entries on load */
 };
 
 enum vm_state { VM_RUNNABLE, VM_WAITING, VM_DONE };
@@ -134,6 +135,7 @@ uint64_t vcpu_timer_deadline(const struct vm *vm);  /* host time, or UINT64_MAX 
 /* ---- scheduling (core/sched.c) */
 enum resched { RS_TICK, RS_YIELD, RS_WAIT, RS_END };
 struct regs *sched_start(void);
+void sched_reload(struct vm *vm);
 struct regs *sched_switch(enum resched why);
 void sched_init(void);
 uint64_t us_to_ticks(uint64_t us);

@@ -28,6 +28,7 @@ void vcpu_reset(struct vm *vm)
     c->vstimecmp = UINT64_MAX;
     c->htimedelta = -rdtime();      /* the guest's time starts near 0 */
     c->hgatp = gstage_hgatp(vm);
+    c->fence_vs = 1;
 }
 
 /** Save the live VS state of the vCPU leaving the CPU. */
@@ -53,6 +54,10 @@ void vcpu_save(struct vcpu *c)
 void vcpu_load(struct vcpu *c)
 {
     csr_write(CSR_HGATP, c->hgatp);
+    if (c->fence_vs) {              /* a (re)started VM: nothing of its past translations */
+        hfence_vvma_all();
+        c->fence_vs = 0;
+    }
     csr_write(CSR_HSTATUS, c->hstatus);
     if (c->spp)
         csr_set(CSR_SSTATUS, MSTATUS_SPP);
