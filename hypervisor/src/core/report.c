@@ -12,13 +12,21 @@ extern struct sched_entry hv_sched_log[];
 extern unsigned hv_sched_len;
 extern uint64_t hv_sched_dropped, hv_boot_time;
 
+/** Calls of extension slot `slot`, all functions. */
+static uint64_t slot_calls(const struct vm_stats *s, unsigned slot)
+{
+    uint64_t n = 0;
+    for (unsigned j = 0; j <= SBI_FIDS; j++)
+        n += s->sbi[slot][j];
+    return n;
+}
+
 /** Environment calls from VS: every SBI call counted by extension and function. */
 static uint64_t ecalls(const struct vm_stats *s)
 {
     uint64_t n = 0;
     for (unsigned i = 0; i < SBI_SLOTS; i++)
-        for (unsigned j = 0; j <= SBI_FIDS; j++)
-            n += s->sbi[i][j];
+        n += slot_calls(s, i);
     return n;
 }
 
@@ -35,13 +43,11 @@ static void print_vm(struct vm *vm)
         if (s->exits[i])
             hv_printf(" %c%u=%lu", i < 32 ? 'e' : 'i', i & 31, s->exits[i]);
     hv_printf("\n@sbi %s", name);
-    for (unsigned i = 0; i < SBI_SLOTS; i++)
+    for (unsigned i = 0; i < SBI_SLOTS - 1; i++)
         for (unsigned j = 0; j <= SBI_FIDS; j++) {
             if (!s->sbi[i][j])
                 continue;
-            if (i == SBI_SLOTS - 1)
-                hv_printf(" other=%lu", s->sbi[i][j]);
-            else if (i == sbi_slot_legacy() && j == SBI_FIDS)
+            if (i == sbi_slot_legacy() && j == SBI_FIDS)
                 hv_printf(" legacy.other=%lu", s->sbi[i][j]);
             else if (i == sbi_slot_legacy())
                 hv_printf(" 0x%x.0=%lu", j, s->sbi[i][j]);
@@ -50,6 +56,8 @@ static void print_vm(struct vm *vm)
             else
                 hv_printf(" 0x%x.%u=%lu", sbi_slot_ext(i), j, s->sbi[i][j]);
         }
+    if (slot_calls(s, SBI_SLOTS - 1))      /* unknown extensions: one count */
+        hv_printf(" other=%lu", slot_calls(s, SBI_SLOTS - 1));
     hv_putc('\n');
 }
 

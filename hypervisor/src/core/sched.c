@@ -201,9 +201,17 @@ static void load(struct vm *next)
     loaded = next;
 }
 
-/** `vm` was reset (restart): if its old state is the live one, load the new. */
+/** `vm` was reset (restart): if it is on the CPU, the reboot's time is charged to its
+ *  budget but its new life (the watchdog) starts now; if its old state is the live
+ *  one, load the new. */
 void sched_reload(struct vm *vm)
 {
+    if (hv_current == vm) {
+        uint64_t now = rdtime();
+        charge(vm, now);
+        vm->life_ticks = 0;
+        slice_time = now;
+    }
     if (loaded == vm)
         vcpu_load(&vm->cpu);
 }
@@ -225,7 +233,7 @@ static void enter(struct vm *next, uint64_t now)
 static __attribute__((noinline)) struct regs *watchdog_switch(struct vm *old, uint64_t now)
 {
     leave(old, now);
-    vm_watchdog(old);
+    vm_watchdog(old, old->cpu.r.sepc);
     int fresh = old->state != VM_DONE;  /* restarted: its frame is new */
     struct regs *r = sched_switch(RS_YIELD);
     return fresh ? frame_fresh(r) : r;

@@ -138,27 +138,33 @@ void vm_reboot(struct vm *vm)
     sched_reload(vm);
 }
 
+/** The one fault report line: reason, cause, guest pc, address (0 if none). */
+static void report_fault(struct vm *vm, const char *reason, uint64_t cause, uint64_t pc,
+                         uint64_t addr)
+{
+    vm_console_flush(vm);
+    hv_printf("hv: vm %s fault: %s: cause %lu (%s) pc 0x%lx addr 0x%lx\n", vm->cfg->name,
+              reason, (uint64_t)(cause & ~CAUSE_INTERRUPT_BIT), cause_text(cause), pc, addr);
+}
+
 /**
  * A guest did something it cannot recover from: report cause, pc and address,
  * then stop or restart it by its on_fault policy. The other VMs are untouched.
  */
 void vm_fault(struct vm *vm, const char *reason, uint64_t cause, uint64_t pc, uint64_t addr)
 {
-    vm_console_flush(vm);
-    hv_printf("hv: vm %s fault: %s: cause %lu (%s) pc 0x%lx addr 0x%lx\n", vm->cfg->name,
-              reason, (uint64_t)(cause & ~CAUSE_INTERRUPT_BIT), cause_text(cause), pc, addr);
+    report_fault(vm, reason, cause, pc, addr);
     if (vm->cfg->on_fault == VM_ON_FAULT_RESTART)
         vm_reboot(vm);
     else
         vm_stop(vm, END_STOPPED, cause);
 }
 
-/** The VM used up its watchdog_us of CPU time: restart or stop it (on_fault). */
-void vm_watchdog(struct vm *vm)
+/** The VM used up its watchdog_us of CPU time (noticed at the timer interrupt that
+ *  preempted it at `pc`): report, then restart or stop it (on_fault). */
+void vm_watchdog(struct vm *vm, uint64_t pc)
 {
-    vm_console_flush(vm);
-    hv_printf("hv: vm %s fault: watchdog: ran %lu us of CPU time\n", vm->cfg->name,
-              vm->cfg->watchdog_us);
+    report_fault(vm, "watchdog: used up its CPU time", CAUSE_INTERRUPT_BIT | IRQ_STI, pc, 0);
     if (vm->cfg->on_fault == VM_ON_FAULT_RESTART)
         vm_reboot(vm);
     else

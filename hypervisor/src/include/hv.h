@@ -119,7 +119,7 @@ int vm_load(struct vm *vm);
 void vm_stop(struct vm *vm, enum vm_end why, uint64_t code);
 void vm_fault(struct vm *vm, const char *reason, uint64_t cause, uint64_t pc, uint64_t addr);
 void vm_reboot(struct vm *vm);
-void vm_watchdog(struct vm *vm);
+void vm_watchdog(struct vm *vm, uint64_t pc);
 void vm_init_all(void);
 const char *vm_end_name(enum vm_end e);
 
