@@ -30,12 +30,21 @@ enum { REG_RA = 1, REG_SP = 2, REG_A0 = 10, REG_A1 = 11, REG_A2 = 12, REG_A3 = 1
 #define frame_fresh(r) ((struct regs *)((uintptr_t)(r) | FRAME_FRESH))
 
 /* ---- virtual CPU: the frame first (sscratch points at it), then the VS state */
+/* The CSRs a vCPU owns and the guest can change, saved and loaded as they are
+ * (X(field, CSR number)): the VS CSRs (H spec 9.2), Sstc's vstimecmp, hvip, and
+ * scounteren/senvcfg, which have no VS copies and are shared with HS. */
+#define VCPU_CSRS(X) \
+    X(vsstatus, CSR_VSSTATUS) X(vsie, CSR_VSIE) X(vstvec, CSR_VSTVEC) \
+    X(vsscratch, CSR_VSSCRATCH) X(vsepc, CSR_VSEPC) X(vscause, CSR_VSCAUSE) \
+    X(vstval, CSR_VSTVAL) X(vsatp, CSR_VSATP) X(vstimecmp, CSR_VSTIMECMP) \
+    X(hvip, CSR_HVIP) X(scounteren, CSR_SCOUNTEREN) X(senvcfg, CSR_SENVCFG)
+#define VCPU_FIELD(field, csr) uint64_t field;
+
 struct vcpu {
     struct regs r;
     uint64_t hstatus, spp;          /* hstatus (SPV, SPVP, GVA...), sstatus.SPP */
-    uint64_t vsstatus, vsie, vstvec, vsscratch, vsepc, vscause, vstval, vsatp;
-    uint64_t vstimecmp, hvip, htimedelta, hgatp;
-    uint64_t scounteren, senvcfg;   /* no VS copies: shared with HS (H spec 9.2) */
+    VCPU_CSRS(VCPU_FIELD)
+    uint64_t htimedelta, hgatp;     /* set by the hypervisor only */
     uint64_t fence_vs;              /* a fresh vCPU: drop its VMID's VS-stage entries on load */
 };
 

@@ -36,18 +36,9 @@ void vcpu_save(struct vcpu *c)
 {
     c->hstatus = csr_read(CSR_HSTATUS);
     c->spp = (csr_read(CSR_SSTATUS) & MSTATUS_SPP) != 0;
-    c->vsstatus = csr_read(CSR_VSSTATUS);
-    c->vsie = csr_read(CSR_VSIE);
-    c->vstvec = csr_read(CSR_VSTVEC);
-    c->vsscratch = csr_read(CSR_VSSCRATCH);
-    c->vsepc = csr_read(CSR_VSEPC);
-    c->vscause = csr_read(CSR_VSCAUSE);
-    c->vstval = csr_read(CSR_VSTVAL);
-    c->vsatp = csr_read(CSR_VSATP);
-    c->vstimecmp = csr_read(CSR_VSTIMECMP);
-    c->hvip = csr_read(CSR_HVIP);
-    c->scounteren = csr_read(CSR_SCOUNTEREN);
-    c->senvcfg = csr_read(CSR_SENVCFG);
+#define SAVE(field, csr) c->field = csr_read(csr);
+    VCPU_CSRS(SAVE)
+#undef SAVE
 }
 
 /** Make the vCPU's VS state live (the frame is restored by entry.S). */
@@ -63,19 +54,10 @@ void vcpu_load(struct vcpu *c)
         csr_set(CSR_SSTATUS, MSTATUS_SPP);
     else
         csr_clear(CSR_SSTATUS, MSTATUS_SPP);
-    csr_write(CSR_VSSTATUS, c->vsstatus);
-    csr_write(CSR_VSIE, c->vsie);
-    csr_write(CSR_VSTVEC, c->vstvec);
-    csr_write(CSR_VSSCRATCH, c->vsscratch);
-    csr_write(CSR_VSEPC, c->vsepc);
-    csr_write(CSR_VSCAUSE, c->vscause);
-    csr_write(CSR_VSTVAL, c->vstval);
-    csr_write(CSR_VSATP, c->vsatp);
     csr_write(CSR_HTIMEDELTA, c->htimedelta);
-    csr_write(CSR_VSTIMECMP, c->vstimecmp);
-    csr_write(CSR_HVIP, c->hvip);
-    csr_write(CSR_SCOUNTEREN, c->scounteren);
-    csr_write(CSR_SENVCFG, c->senvcfg);
+#define LOAD(field, csr) csr_write(csr, c->field);
+    VCPU_CSRS(LOAD)
+#undef LOAD
 }
 
 /**
