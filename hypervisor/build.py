@@ -41,6 +41,9 @@ MSTAGE_INPUTS = (".text.init", ".text.mstage*", ".rodata.mstage*", ".data.mstage
                  ".bss.mstage*")
 #: Linker ASSERT message when the image outgrows its reserved region.
 TOO_BIG = "hypervisor image overflows [hypervisor].size"
+#: Zero-filled memory that boot does not clear (``hv_entry`` clears only ``.bss``): the
+#: G-stage table pools, which gstage.c zeroes table by table as it uses them.
+NOINIT_SECTION = "  .noinit (NOLOAD) : {\n    *(.noinit .noinit.*)\n  } > RAM\n"
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ def hv_linker_script(cfg: SocConfig, hv_size: int, *, check_size: bool = True) -
         + "    . = ALIGN(4096);\n    _m_end = .;\n  } > RAM\n",
     ]
     out += [linker._section_text(*s) for s in linker.SECTIONS if s[0] != ".text.init"]
+    out += [NOINIT_SECTION]
     check = [f'  ASSERT(_hv_end <= {limit:#x}, "{TOO_BIG}")'] if check_size else []
     out += linker.script_tail("  . = ALIGN(4096);", "  _hv_end = .;", *check)
     return "\n".join(out)

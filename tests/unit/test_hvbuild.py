@@ -187,3 +187,20 @@ def test_bad_scenario_is_reported_before_compiling(tree, link_count):
     with pytest.raises(VmConfigError, match=r"vm\[0\]\.image: image file not found"):
         _build(tree, bad)
     assert link_count == []
+
+
+def test_gstage_pools_are_not_cleared_at_boot():
+    """The real firmware keeps its G-stage table pools in .noinit (NOBITS, after .bss):
+    boot clears only [_bss_start, _bss_end), and gstage.c zeroes each table it uses."""
+    from elftools.elf.elffile import ELFFile
+
+    fw = build_firmware("demo", DEFAULT)
+    with open(fw.elf, "rb") as f:
+        elf = ELFFile(f)
+        noinit = elf.get_section_by_name(".noinit")
+        syms = {s.name: s["st_value"] for s in elf.get_section_by_name(".symtab").iter_symbols()}
+        assert noinit is not None and noinit["sh_type"] == "SHT_NOBITS"
+        lo, hi = noinit["sh_addr"], noinit["sh_addr"] + noinit["sh_size"]
+    assert syms["_bss_end"] <= lo and hi <= syms["_hv_end"]
+    assert all(lo <= syms[name] < hi for name in ("roots", "pool"))
+    assert syms["_bss_end"] - syms["_bss_start"] < 128 << 10

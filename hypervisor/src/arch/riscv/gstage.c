@@ -23,8 +23,11 @@
 #define TABLE_ENTRIES 512
 #define POOL_TABLES 48
 
-static uint64_t roots[HV_MAX_VMS][ROOT_ENTRIES] __attribute__((aligned(16384)));
-static uint64_t pool[POOL_TABLES][TABLE_ENTRIES] __attribute__((aligned(4096)));
+/* In .noinit: boot does not clear them (320 KiB); every table is zeroed when used. */
+static uint64_t roots[HV_MAX_VMS][ROOT_ENTRIES]
+    __attribute__((aligned(16384), section(".noinit.gstage_roots")));
+static uint64_t pool[POOL_TABLES][TABLE_ENTRIES]
+    __attribute__((aligned(4096), section(".noinit.gstage_pool")));
 static unsigned pool_used;
 static unsigned vmid_bits = 64;     /* probed: hgatp.VMID is WARL (H spec 9.2.10) */
 
