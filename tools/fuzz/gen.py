@@ -1317,10 +1317,14 @@ class Realiser:
             return self.layout.stubs + 8 * rng.randrange(STUBS), "identity"
         return self.layout.data + self.data_offset(rng, size), "identity"
 
+    def wants_user_pages(self, state) -> bool:
+        """Whether the next access goes through U pages (it runs in U-mode)."""
+        return state.mode == PRV_U
+
     def pick_window(self, rng, state, fetch: bool) -> int:
         """A window, preferring ones whose current PTE lets this mode in (U matches,
         valid, A set; X for a fetch), so that accesses through the tables often work."""
-        want_u = state.mode == PRV_U
+        want_u = self.wants_user_pages(state)
         weights = []
         for value in state.ptes:
             ok = value & pg.V and value & pg.A and bool(value & pg.U) == want_u

@@ -422,15 +422,9 @@ class HypRealiser(Realiser):
             return self.layout.stubs + 8 * rng.randrange(STUBS), "identity"
         return self.layout.data + self.data_offset(rng, size), "identity"
 
-    def pick_window(self, rng, state, fetch: bool) -> int:
-        want_u = self.access_u if not state.virt else state.mode == PRV_U
-        weights = []
-        for value in state.ptes:
-            ok = value & pg.V and value & pg.A and bool(value & pg.U) == want_u
-            if fetch:
-                ok = ok and value & pg.X
-            weights.append(4 if ok else 1)
-        return rng.choices(range(len(state.ptes)), weights)[0]
+    def wants_user_pages(self, state) -> bool:
+        """Outside V the tables are G-stage (or HLV's) tables: U as chosen per program."""
+        return self.access_u if not state.virt else state.mode == PRV_U
 
     # ---- page-table changes and fences
 

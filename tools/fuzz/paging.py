@@ -54,6 +54,21 @@ def vpn(va: int, level: int) -> int:
     return va >> (12 + 9 * level) & 511
 
 
+#: Kinds of window: name -> (weight, level of its leaf); "io" maps a 4 KiB page nowhere.
+WINDOW_KINDS = {"4k": (6, 0), "2m": (2, 1), "1g": (1.2, 2), "io": (0.5, 0)}
+
+
+def pick_kind(rng) -> tuple[str, int]:
+    """A window kind and its leaf level, by WINDOW_KINDS' weights."""
+    name = rng.choices(tuple(WINDOW_KINDS), tuple(w for w, _ in WINDOW_KINDS.values()))[0]
+    return name, WINDOW_KINDS[name][1]
+
+
+def small_pages(lay) -> list[int]:
+    """The 4 KiB pages a small window may map: the data page and the program's pages."""
+    return [lay.data & ~(PAGE - 1)] + [lay.vpages + i * PAGE for i in range(lay.n_vpages)]
+
+
 @dataclass(frozen=True)
 class VmLayout:
     """Physical addresses the page tables describe (symbols of the runtime)."""
@@ -230,8 +245,7 @@ class _Builder:
 
     def window(self) -> Window | None:
         rng, lay = self.rng, self.layout
-        name = rng.choices(("4k", "2m", "1g", "io"), (6, 2, 1.2, 0.5))[0]
-        level = {"4k": 0, "2m": 1, "1g": 2, "io": 0}[name]
+        name, level = pick_kind(rng)
         va = self.free_va(level)
         if va is None:
             return None
@@ -241,8 +255,7 @@ class _Builder:
         addr, glob = found
         flags = self.perms(data=name != "io")
         if name == "4k":
-            pages = [lay.data & ~(PAGE - 1)] + [lay.vpages + i * PAGE
-                                                for i in range(lay.n_vpages)]
+            pages = small_pages(lay)
             pa = rng.choice(pages + list(self.extra)) if self.extra and rng.random() < 0.5 \
                 else rng.choice(pages)
             if rng.random() < 0.3:
@@ -485,8 +498,7 @@ class _GBuilder:
 
     def window(self) -> GWindow | None:
         rng, lay = self.rng, self.layout
-        name = rng.choices(("4k", "2m", "1g", "io"), (6, 2, 1.2, 0.5))[0]
-        level = {"4k": 0, "2m": 1, "1g": 2, "io": 0}[name]
+        name, level = pick_kind(rng)
         gpa = self.free_gpa(level)
         if gpa is None:
             return None
@@ -495,8 +507,7 @@ class _GBuilder:
             return None
         flags = self.perms()
         if name == "4k":
-            pa = rng.choice([lay.data & ~(PAGE - 1)] + [lay.vpages + i * PAGE
-                                                        for i in range(lay.n_vpages)])
+            pa = rng.choice(small_pages(lay))
         elif name == "io":
             pa = rng.choice(NOWHERE)
         else:
