@@ -54,23 +54,30 @@ def test_generated_programs_cosimulate(program, tmp_path_factory):
     assert outcome.ok, f"{outcome.reason}\n{outcome.report}\n{program.asm()}"
 
 
-@needs_cosim
-def test_paging_programs_cosimulate(work):
-    """Paging programs (Sv39 in S and U, PTE changes and fences, SUM/MXR/MPRV, every
-    page-fault cause) co-simulate with Spike and cover superpages and all fence forms."""
+def _cosimulate_kind(work, count: int, first_seed: int, wanted):
+    """Co-simulate ``count`` random programs (seeds from ``first_seed``) that ``wanted``
+    accepts; each must agree with Spike. Returns their coverage."""
     from tools.fuzz.coverage import Coverage
 
     orc = oracle("cosim", work)
     cov = Coverage()
-    seed = 0
-    while cov.programs < 12:
-        program = random_program(10_000 + seed, length=300, options=orc.options)
+    seed = first_seed
+    while cov.programs < count:
+        program = random_program(seed, length=300, options=orc.options)
         seed += 1
-        if not program.vm:
+        if not wanted(program):
             continue
         outcome = orc.run(program)
         assert outcome.ok, f"{outcome.reason}\n{outcome.report}"
         cov.observe(outcome.records, program.body_range, program.tags)
+    return cov
+
+
+@needs_cosim
+def test_paging_programs_cosimulate(work):
+    """Paging programs (Sv39 in S and U, PTE changes and fences, SUM/MXR/MPRV, every
+    page-fault cause) co-simulate with Spike and cover superpages and all fence forms."""
+    cov = _cosimulate_kind(work, 12, 10_000, lambda program: program.vm)
     assert {"LOAD_PAGE_FAULT", "STORE_PAGE_FAULT", "FETCH_PAGE_FAULT"} <= \
         {n for n, _ in cov.causes}
     assert {t for t, _, _, o in cov.vm if o == "ok"} >= {"4k", "2m", "1g"}
@@ -80,19 +87,7 @@ def test_paging_programs_cosimulate(work):
 def test_hypervisor_programs_cosimulate(work):
     """Hypervisor programs (VS/VU through both stages, HLV/HSV, HFENCE, delegation to
     VS, VSSIP injection) co-simulate with Spike and reach every trap target."""
-    from tools.fuzz.coverage import Coverage
-
-    orc = oracle("cosim", work)
-    cov = Coverage()
-    seed = 0
-    while cov.programs < 10:
-        program = random_program(20_000 + seed, length=300, options=orc.options)
-        seed += 1
-        if not program.hv:
-            continue
-        outcome = orc.run(program)
-        assert outcome.ok, f"{outcome.reason}\n{outcome.report}"
-        cov.observe(outcome.records, program.body_range, program.tags)
+    cov = _cosimulate_kind(work, 10, 20_000, lambda program: program.hv)
     assert {t for _, t in cov.targets} == {"M", "HS", "VS"}
     assert {m for _, m in cov.vexits} == {"VS", "VU"}
     assert {"FETCH_GUEST_PAGE_FAULT", "LOAD_GUEST_PAGE_FAULT", "STORE_GUEST_PAGE_FAULT",

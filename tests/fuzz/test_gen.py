@@ -217,14 +217,19 @@ def test_failures_shrink_to_short_programs():
 # --------------------------------------------------------------------------- paging
 
 
-def _paging_programs(n: int, length: int = 300, start: int = 0) -> list[Program]:
+def _programs_where(wanted, n: int, length: int, start: int) -> list[Program]:
+    """The first ``n`` random programs (seeds from ``start``) that ``wanted`` accepts."""
     out, seed = [], start
     while len(out) < n:
         program = random_program(seed, length=length)
-        if program.vm:
+        if wanted(program):
             out.append(program)
         seed += 1
     return out
+
+
+def _paging_programs(n: int, length: int = 300, start: int = 0) -> list[Program]:
+    return _programs_where(lambda program: program.vm, n, length, start)
 
 
 def _read64(vm: pg.VmSpace, layout):
@@ -316,13 +321,7 @@ def test_paging_program_json_round_trip(tmp_path):
 
 
 def _hyp_programs(n: int, length: int = 300, start: int = 0) -> list[Program]:
-    out, seed = [], start
-    while len(out) < n:
-        program = random_program(seed, length=length)
-        if program.hv:
-            out.append(program)
-        seed += 1
-    return out
+    return _programs_where(lambda program: program.hv, n, length, start)
 
 
 def _read_pools(program: Program):
