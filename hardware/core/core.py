@@ -115,8 +115,10 @@ def _mmu_control(cfg, csr, dec, insn, retire_w, priv, eff_priv, v_data, r1, r2):
     rs1, rs2 = insn[15:20], insn[20:25]
     csr_no = insn[20:32]
     atp_names = ("satp", "vsatp", "hgatp") if cfg.has_h else ("satp",)
-    terms = [dec.csr & (csr_no == T.ALL_CSR_ADDR[n]) for n in atp_names]
-    touch = functools.reduce(operator.or_, terms) if cfg.tlb_flush_on_atp else pyrtl.Const(0, 1)
+    touch = pyrtl.Const(0, 1)
+    if cfg.tlb_flush_on_atp:
+        touch = functools.reduce(operator.or_, [dec.csr & (csr_no == T.ALL_CSR_ADDR[n])
+                                                for n in atp_names])
     ms = csr.mstatus
     if not cfg.has_h:
         flush = MmuFlush(valid=retire_w & (is_sfence | touch), by_addr=is_sfence & (rs1 != 0),

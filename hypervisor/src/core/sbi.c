@@ -60,7 +60,7 @@ static __attribute__((noinline)) struct regs *after(struct regs *r, int what)
 {
     struct vm *vm = vm_of_frame(r);
     if (what == RS_WAIT) {
-        vcpu_save(&vm->cpu);
+        vcpu_sync_wake(&vm->cpu);
         return vcpu_wakeable(vm, rdtime()) ? r : sched_switch(RS_WAIT);
     }
     if (what == AFTER_REBOOT)

@@ -40,7 +40,7 @@ static struct regs *on_virtual_insn(struct vm *vm, struct regs *r, uint64_t scau
         return r;
     }
     r->sepc += 4;
-    vcpu_save(&vm->cpu);
+    vcpu_sync_wake(&vm->cpu);
     if (vcpu_wakeable(vm, rdtime()))
         return r;
     return sched_switch(RS_WAIT);

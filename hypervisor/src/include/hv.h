@@ -135,6 +135,7 @@ const char *vm_end_name(enum vm_end e);
 /* ---- vCPU (arch/riscv/vcpu.c) */
 void vcpu_reset(struct vm *vm);
 void vcpu_save(struct vcpu *c);
+void vcpu_sync_wake(struct vcpu *c);
 void vcpu_load(struct vcpu *c);
 void vcpu_inject_exception(struct vcpu *c, uint64_t cause, uint64_t tval);
 int guest_read_insn(uint64_t va, uint32_t *insn);   /* entry.S: HLVX, 0 ok, -1 fault */

@@ -41,6 +41,15 @@ void vcpu_save(struct vcpu *c)
 #undef SAVE
 }
 
+/** Copy what decides whether a waiting vCPU wakes (vcpu_wakeable) from the live
+ *  CSRs; the rest is saved only if another vCPU is loaded. */
+void vcpu_sync_wake(struct vcpu *c)
+{
+    c->vsie = csr_read(CSR_VSIE);
+    c->vstimecmp = csr_read(CSR_VSTIMECMP);
+    c->hvip = csr_read(CSR_HVIP);
+}
+
 /** Make the vCPU's VS state live (the frame is restored by entry.S). */
 void vcpu_load(struct vcpu *c)
 {
