@@ -486,19 +486,23 @@ def run_scenario(scenario, cfg, *, platform: str = "model",
                  on_event: Callable[[Event], None] | None = None,
                  on_progress: Callable[[int, float], None] | None = None,
                  machine_options: dict | None = None, commits: str | Path | None = None,
-                 timeout_s: float = DEFAULT_TIMEOUT_S) -> ScenarioResult:
+                 timeout_s: float = DEFAULT_TIMEOUT_S, machine=None,
+                 src_dir: Path | None = None, build_dir: Path | None = None) -> ScenarioResult:
     """Build the firmware of ``scenario`` (a Scenario, a name or a TOML path) for the
     SoC ``cfg`` and run it on ``platform``; ``on_event`` sees every parsed line as it
     arrives. ``max_cycles``, ``backend``, ``on_progress``, ``machine_options``
     (``Machine`` keywords: vcd, opt, cc, history) and ``commits`` (a commit log path)
-    apply to the model; ``timeout_s`` to Spike and QEMU."""
+    apply to the model; ``timeout_s`` to Spike and QEMU. ``machine`` reuses a Machine of
+    ``cfg`` (reloaded, left open) instead of building one; ``src_dir``/``build_dir`` build
+    the firmware from other sources (tests of mutated firmware)."""
     if platform not in PLATFORMS:
         raise HvRunError(f"unknown platform '{platform}' (valid: {', '.join(PLATFORMS)})")
     if isinstance(scenario, (str, Path)):
         scenario = load_scenario(scenario, cfg)
     from hypervisor.build import build_firmware
 
-    firmware = build_firmware(scenario, cfg)
+    where = {k: v for k, v in (("src_dir", src_dir), ("build_dir", build_dir)) if v}
+    firmware = build_firmware(scenario, cfg, **where)
     parser = HvOutput(_vm_names(scenario), ScenarioResult(scenario.name, platform))
 
     def emit(events: list[Event]) -> None:
@@ -508,7 +512,7 @@ def run_scenario(scenario, cfg, *, platform: str = "model",
 
     if platform == "model":
         _run_model(firmware.elf, cfg, parser, emit, max_cycles, backend, on_progress,
-                   machine_options or {}, commits, _vm_names(scenario))
+                   machine_options or {}, commits, _vm_names(scenario), machine)
     elif platform == "spike":
         _run_spike(firmware.elf, cfg, parser, emit, timeout_s)
     else:
@@ -517,8 +521,10 @@ def run_scenario(scenario, cfg, *, platform: str = "model",
 
 
 def _run_model(elf: Path, cfg, parser: HvOutput, emit, max_cycles: int, backend: str,
-               on_progress, machine_options: dict, commits, vm_names: list[str]) -> None:
-    """Run on the model, streaming UART bytes into ``parser``."""
+               on_progress, machine_options: dict, commits, vm_names: list[str],
+               machine=None) -> None:
+    """Run on the model (``machine``, or a new one closed afterwards), streaming UART
+    bytes into ``parser``."""
     from hardware.sim.elf import load_elf
     from hardware.sim.machine import Machine
 
@@ -528,7 +534,9 @@ def _run_model(elf: Path, cfg, parser: HvOutput, emit, max_cycles: int, backend:
         from tools.commitlog import CommitLogWriter
 
         writer = CommitLogWriter(commits, hartid=cfg.core.hartid)
-    machine = Machine(cfg, backend, **machine_options)
+    own = machine is None
+    if own:
+        machine = Machine(cfg, backend, **machine_options)
     try:
         machine.load(image)
         if writer is not None:
@@ -548,7 +556,8 @@ def _run_model(elf: Path, cfg, parser: HvOutput, emit, max_cycles: int, backend:
                 outcome.cycles, running, vm_names, outcome.last_pc, outcome.priv,
                 _virt_bit(machine, outcome), [r.text() for r in outcome.last_retired])
     finally:
-        machine.close()
+        if own:
+            machine.close()
         if writer is not None:
             writer.close()
 

@@ -15,9 +15,8 @@ from pathlib import Path
 
 from elftools.elf.elffile import ELFFile
 
-from hypervisor.build import build_firmware
 from hypervisor.config import load_scenario
-from tools.hvrun import HvOutput, ScenarioResult, run_scenario
+from tools.hvrun import ScenarioResult, run_scenario
 from tools.spike import SpikeError, find_spike
 
 #: Cycle budget of one model run (the scenarios take 0.2-2.5 M cycles).
@@ -81,22 +80,7 @@ def vm_names(scenario, cfg) -> list[str]:
 
 def run_model(machine, scenario, cfg, max_cycles: int = MODEL_MAX_CYCLES) -> ScenarioResult:
     """Build ``scenario`` and run it on ``machine`` (reloaded, so it can be reused)."""
-    from hardware.sim.elf import load_elf
-
-    loaded = load_scenario(scenario, cfg)
-    firmware = build_firmware(loaded, cfg)
-    parser = HvOutput([vm.name for vm in sorted(loaded.vms, key=lambda vm: vm.index)],
-                      ScenarioResult(loaded.name, "model"))
-    machine.load(load_elf(firmware.elf, cfg))
-    outcome = machine.run(max_cycles, on_uart=lambda b: parser.feed(bytes((b,))))
-    parser.finish()
-    result = parser.result
-    result.status, result.exit_code = outcome.status, outcome.exit_code
-    result.cycles, result.instret, result.wall_s = (outcome.cycles, outcome.instret,
-                                                    outcome.wall_s)
-    if outcome.status == "timeout":
-        result.report = outcome.summary()
-    return result
+    return run_scenario(scenario, cfg, machine=machine, max_cycles=max_cycles)
 
 
 def run_platform(scenario, cfg, platform: str) -> ScenarioResult:

@@ -405,23 +405,10 @@ VMID_BUG = (("    vm->vmid = (vm->index + 1) < (1ull << vmid_bits) ? vm->index +
 def _regs_on_tlbkeep(src_dir: Path, build_dir: Path):
     """regs on the `tlbkeep` SoC (no TLB flush on hgatp/vsatp writes: the VMID tags are
     all that keeps the VMs' translations apart) with the firmware in ``src_dir``."""
-    from hardware.sim.elf import load_elf
-    from hardware.sim.machine import Machine
-    from hypervisor.build import build_firmware
-    from tools.hvrun import HvOutput, ScenarioResult
+    from tools.hvrun import run_scenario
 
-    keep = variant("tlbkeep")
-    scenario = load_scenario("regs", keep)
-    fw = build_firmware(scenario, keep, src_dir=src_dir, build_dir=build_dir)
-    parser = HvOutput([vm.name for vm in scenario.vms], ScenarioResult("regs", "model"))
-    machine = Machine(keep, "compiled")
-    try:
-        machine.load(load_elf(fw.elf, keep))
-        out = machine.run(hv.MODEL_MAX_CYCLES, on_uart=lambda b: parser.feed(bytes((b,))))
-    finally:
-        machine.close()
-    parser.finish()
-    return out, parser.result
+    return run_scenario("regs", variant("tlbkeep"), max_cycles=hv.MODEL_MAX_CYCLES,
+                        src_dir=src_dir, build_dir=build_dir)
 
 
 def test_vmids_keep_tlb_entries_apart(tmp_path):
@@ -429,12 +416,12 @@ def test_vmids_keep_tlb_entries_apart(tmp_path):
     firmware and fails when every VM shares VMID 0 (so the check can fail)."""
     from hypervisor.build import HV_SRC
 
-    out, result = _regs_on_tlbkeep(HV_SRC, tmp_path / "good")
-    assert out.status == "pass", result.raw[-500:]
+    result = _regs_on_tlbkeep(HV_SRC, tmp_path / "good")
+    assert result.status == "pass", result.raw[-500:]
     assert all(lines[-1] == "regs: PASS" for lines in result.console.values())
     bad_src = _mutated_firmware(tmp_path, "arch/riscv/gstage.c", VMID_BUG)
-    out, result = _regs_on_tlbkeep(bad_src, tmp_path / "bad")
-    assert out.status != "pass"
+    result = _regs_on_tlbkeep(bad_src, tmp_path / "bad")
+    assert result.status != "pass"
     assert any(lines and lines[-1] != "regs: PASS" for lines in result.console.values())
 
 
@@ -458,25 +445,17 @@ def _mutated_firmware(tmp_path: Path, file: str, edits) -> Path:
 def test_pmp_keeps_hs_out_of_the_m_stage(tmp_path, cfg):
     """A hypervisor that reads the M stage's memory (boot.S, PMP entry 1) takes a load
     access fault in HS: it reports a panic instead of reading it."""
-    from hardware.sim.elf import load_elf
-    from hardware.sim.machine import Machine
-    from hypervisor.build import build_firmware
+    from tools.hvrun import run_scenario
 
     src = _mutated_firmware(tmp_path, "core/main.c", [(
         "    platform_init(dtb);\n",
         "    platform_init(dtb);\n    extern char _m_start[];\n"
         "    hv_printf(\"hv: read 0x%x\\n\", *(volatile unsigned *)_m_start);\n")])
-    fw = build_firmware("uart", cfg, src_dir=src, build_dir=tmp_path / "build")
-    machine = Machine(cfg, "compiled")
-    try:
-        machine.load(load_elf(fw.elf, cfg))
-        out = machine.run(2_000_000)
-    finally:
-        machine.close()
-    text = out.uart_bytes.decode(errors="replace")
-    assert "hv: read" not in text
-    assert "hv: panic: trap in HS-mode: cause 5 (load access fault)" in text
-    assert (out.status, out.exit_code) == ("fail", 4)
+    result = run_scenario("uart", cfg, max_cycles=2_000_000, src_dir=src,
+                          build_dir=tmp_path / "build")
+    assert "hv: read" not in result.raw
+    assert "hv: panic: trap in HS-mode: cause 5 (load access fault)" in result.raw
+    assert (result.status, result.exit_code) == ("fail", 4)
 
 
 # --------------------------------------------------------------------------- portability
