@@ -153,6 +153,7 @@ class ScenarioResult:
     exit_code: int | None = None  # of the platform (HTIF / finisher / process)
     cycles: int | None = None  # model only
     instret: int | None = None  # model only
+    counters: dict[str, int] = field(default_factory=dict)  # model only: Machine.counters
     wall_s: float = 0.0
     report: str = ""  # the timeout report
     running_vm: str | None = None  # VM on the CPU at a timeout
@@ -548,6 +549,7 @@ def _run_model(elf: Path, cfg, parser: HvOutput, emit, max_cycles: int, backend:
         result.status, result.exit_code = outcome.status, outcome.exit_code
         result.cycles, result.instret, result.wall_s = (outcome.cycles, outcome.instret,
                                                         outcome.wall_s)
+        result.counters = machine.counters()
         if outcome.status == "timeout":
             running = read_running_vm(machine, elf, cfg)
             if running is not None and 0 <= running < len(vm_names):

@@ -41,6 +41,8 @@ from hardware.mmu.walker2 import GPA_BITS, WalkMode, WalkRequest, build_walker, 
 
 #: Which request a walk serves (the ``mmu_walk_for`` register).
 FOR_FETCH, FOR_FETCH_HI, FOR_DATA = range(3)
+#: Width of the event counters (``_perf_counters``).
+PERF_BITS = 48
 
 
 @dataclass
@@ -205,6 +207,19 @@ def _arbiter(lo, hi, data, hi_now, serve_hi, walk_allow, port1_vaddr) -> _Arbite
     return _Arbiter(busy, walk_for, stall, start, which, walk_vaddr)
 
 
+def _perf_counters(done, start, fetch_on, data_on) -> None:
+    """Event counters for co-design measurements, visible to the simulator only (no CSR;
+    docs/mmu.md "Event counters"): ``mmu_perf_walks`` counts the page walks started (TLB
+    misses of the fetch, second-parcel and data ports), ``mmu_perf_lookups`` the translated
+    accesses of the instructions that leave (a translated fetch and a translated data
+    access count one each)."""
+    walks = pyrtl.Register(PERF_BITS, name="mmu_perf_walks")
+    lookups = pyrtl.Register(PERF_BITS, name="mmu_perf_lookups")
+    walks.next <<= (walks + start)[:PERF_BITS]
+    n = pyrtl.select(done, (fetch_on + data_on), pyrtl.Const(0, 2))
+    lookups.next <<= (lookups + n)[:PERF_BITS]
+
+
 def build_mmu(cfg: CoreConfig, ctx: MmuContext, fetch: MmuRequest, fetch_hi: MmuRequest,
               data: MmuRequest, flush: MmuFlush, pte_data: pyrtl.WireVector,
               pte_ok: pyrtl.WireVector, done: pyrtl.WireVector,
@@ -298,6 +313,7 @@ def _build_sv39(cfg: CoreConfig, ctx: MmuContext, fetch: MmuRequest, fetch_hi: M
     ptw = build_ptw(start, walk_vaddr, ctx.satp[0:44], pte_data, pte_ok, abort=done)
     arb.busy.next <<= ptw.busy & ~ptw.done & ~done
     arb.walk_for.next <<= which
+    _perf_counters(done, start, fetch.valid & on_i, data.valid & on_d)
 
     is_fetch = which != FOR_DATA
     leaf_pf = permission_fault(ptw.leaf[0:8], ~is_fetch & data.store, is_fetch,
@@ -489,6 +505,7 @@ def build_two_stage(cfg: CoreConfig, ctx: MmuContext, fetch: MmuRequest,
     walk = build_walker(req, mode, pte_data, pte_ok, abort=done)
     arb.busy.next <<= walk.busy & ~walk.done & ~done
     arb.walk_for.next <<= which
+    _perf_counters(done, start, fetch.valid & reg_i.on, data.valid & reg_d.on)
 
     bad = walk.done & (walk.page_fault | walk.guest_fault | walk.access_fault)
     fill.valid <<= walk.done & ~bad & ~done

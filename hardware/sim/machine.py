@@ -50,6 +50,8 @@ RETIRE_FIELDS = tuple(f for f in RVFI_FIELDS if f != "valid")
 STOP_ON = ("halt", "uart_tx_valid")
 #: Register holding the retired-instruction count.
 INSTRET_REGISTER = "csr_minstret"
+#: Event counters of ``Machine.counters``: key -> register (hardware/mmu/mmu.py).
+PERF_REGISTERS = {"tlb_walks": "mmu_perf_walks", "tlb_lookups": "mmu_perf_lookups"}
 #: Privilege level names (priv spec 1.12, table 1.1).
 PRIV_NAMES = {0: "U", 1: "S", 3: "M"}
 #: Retired records kept for timeout reports while a full trace runs without ``history``.
@@ -453,6 +455,14 @@ class Machine:
         if INSTRET_REGISTER in self._sim.registers:
             return self._sim.get_register(INSTRET_REGISTER)
         return 0
+
+    def counters(self) -> dict[str, int]:
+        """The simulator-visible event counters since ``load`` (docs/mmu.md "Event
+        counters"): ``cycles``, ``instret``, ``tlb_walks``, ``tlb_lookups``."""
+        out = {"cycles": self._cycles, "instret": self.instret()}
+        for key, reg in PERF_REGISTERS.items():
+            out[key] = self._sim.get_register(reg) if reg in self._sim.registers else 0
+        return out
 
     def close(self) -> None:
         """Finish a VCD window that is still open."""

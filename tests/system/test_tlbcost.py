@@ -8,6 +8,10 @@ from guests.bare.build import build_program
 from hardware.config import VARIANTS
 from tools.bench import measure_tlb_costs
 from tools.spike import run_spike
+from tools.toolchain import BUILD_DIR
+
+#: Where the tiny programs of this module are built.
+BUILD_TMP = BUILD_DIR / "tests" / "tlbcost"
 
 
 def test_translation_costs_on_the_model():
@@ -26,3 +30,26 @@ def test_tlbcost_program_passes_on_spike():
     cfg = VARIANTS["default"]
     result = run_spike(build_program("tlbcost", cfg), cfg, timeout_s=60)
     assert result.exit_code == 0 and "failures 0" in result.stdout_uart_text
+
+
+def test_event_counters_count_walks_and_translated_accesses():
+    """``Machine.counters`` (docs/mmu.md "Event counters"): an M-mode program translates
+    nothing; tlbcost's three miss cases are its only walks (its MPRV loads are its only
+    translated accesses: more than the walks, far fewer than its instructions)."""
+    from hardware.sim.elf import load_elf
+    from hardware.sim.machine import Machine
+    from tests.system.tiny_programs import build
+
+    cfg = VARIANTS["default"]
+    machine = Machine(cfg)
+    machine.load(load_elf(build("pass", BUILD_TMP), cfg))
+    machine.run(1000)
+    assert {k: machine.counters()[k] for k in ("tlb_walks", "tlb_lookups")} == {
+        "tlb_walks": 0, "tlb_lookups": 0}
+    machine.load(load_elf(build_program("tlbcost", cfg), cfg))
+    out = machine.run(5_000_000)
+    c = machine.counters()
+    assert out.status == "pass"
+    assert c["cycles"] == out.cycles and c["instret"] == out.instret
+    assert c["tlb_walks"] == 3
+    assert 3 < c["tlb_lookups"] < out.instret // 10
