@@ -30,7 +30,8 @@
 #define SBI_IMPL_VERSION 0x00010000
 #define EXT_HVSIM  (0x0A000000 | SBI_IMPL_ID)
 #define SBI_SPEC_VERSION (2u << 24)
-#define LEGACY_LAST 0x08
+#define LEGACY_LAST 0x0F        /* SBI 5: ids 0x00..0x0F are the legacy range */
+#define LEGACY_SHUTDOWN 0x08
 
 #define HSM_STARTED 0
 /* Bytes one DBCN call moves at most (SBI 12.1 lets write/read do fewer than asked and
@@ -132,7 +133,8 @@ static struct regs *rfence(struct regs *r, uint64_t fid)
         else
             hfence_vvma(0, asid);
     } else {
-        for (uint64_t va = start & ~0xfffull; va < start + size; va += 4096) {
+        uint64_t pages = ((start & 0xfff) + size + 0xfff) >> 12;   /* size <= 64 pages */
+        for (uint64_t va = start & ~0xfffull; pages--; va += 4096) {
             if (fid == 1)
                 __asm__ volatile("hfence.vvma %0, zero" :: "r"(va) : "memory");
             else
@@ -146,12 +148,10 @@ static struct regs *rfence(struct regs *r, uint64_t fid)
  *  resume_addr with a0 = hart id, a1 = opaque, vsatp = 0 and SIE = 0. */
 static struct regs *suspend(struct vm *vm, struct regs *r)
 {
-    uint64_t type = A(0);
-    if (type >> 32 || (type > HSM_SUSPEND_RETENTIVE && type < 0x10000000u)
-        || (type > HSM_SUSPEND_NON_RETENTIVE && type < 0x90000000u))
-        return ret(r, SBI_ERR_INVALID_PARAM, 0);
+    uint32_t type = (uint32_t)A(0);     /* SBI 3: a 32-bit parameter's upper bits are ignored */
     if (type != HSM_SUSPEND_RETENTIVE && type != HSM_SUSPEND_NON_RETENTIVE)
-        return ret(r, SBI_ERR_NOT_SUPPORTED, 0);
+        return ret(r, SBI_ERR_INVALID_PARAM, 0);    /* reserved, or platform-specific and
+                                                       not implemented (SBI 9.4) */
     if (type == HSM_SUSPEND_NON_RETENTIVE) {
         if (!guest_ptr(vm, A(1), 4))
             return ret(r, SBI_ERR_INVALID_ADDRESS, 0);
@@ -207,7 +207,7 @@ static struct regs *dbcn(struct regs *r, uint64_t fid)
     }
     if (fid > 2)
         return ret(r, SBI_ERR_NOT_SUPPORTED, 0);
-    uint8_t *p = guest_ptr(vm, A(1) | (A(2) << 32), n);
+    uint8_t *p = A(2) ? 0 : guest_ptr(vm, A(1), n);     /* hi: the upper XLEN bits */
     if (!p)
         return ret(r, SBI_ERR_INVALID_PARAM, 0);
     if (n > DBCN_MAX)
@@ -233,7 +233,7 @@ static struct regs *stats(struct vm *vm, struct regs *r)
     for (unsigned i = 0; i < EXIT_KINDS; i++)
         out[3] += i == CAUSE_VIRTUAL_SUPERVISOR_ECALL ? out[4] : s->exits[i];
     uint64_t n = A(2) < sizeof out ? A(2) : sizeof out;
-    void *p = guest_ptr(vm, A(0) | (A(1) << 32), n);
+    void *p = A(1) ? 0 : guest_ptr(vm, A(0), n);        /* hi: the upper XLEN bits */
     if (!p)
         return ret(r, SBI_ERR_INVALID_ADDRESS, 0);
     hv_memcpy(p, out, n);
@@ -262,7 +262,7 @@ static struct regs *legacy(struct regs *r, uint64_t fid)
     case 0x00: csr_write(CSR_VSTIMECMP, A(0)); A(0) = 0; return r;
     case 0x01: vm_console_putc(vm, (char)A(0)); A(0) = 0; return r;
     case 0x02: A(0) = (uint64_t)(long)(vm->index == 0 ? hv_getc() : -1); return r;
-    case 0x08: vm_stop(vm, END_SHUTDOWN, 0); return after(r, RS_END);
+    case LEGACY_SHUTDOWN: vm_stop(vm, END_SHUTDOWN, 0); return after(r, RS_END);
     default: A(0) = (uint64_t)SBI_ERR_NOT_SUPPORTED; return r;
     }
 }
@@ -299,7 +299,7 @@ static unsigned slot_of(uint64_t ext)
 static int probe(uint64_t ext)
 {
     unsigned s = slot_of(ext);
-    return s < SLOT_LEGACY || (s == SLOT_LEGACY && (ext <= 2 || ext == LEGACY_LAST));
+    return s < SLOT_LEGACY || (s == SLOT_LEGACY && (ext <= 2 || ext == LEGACY_SHUTDOWN));
 }
 
 /**

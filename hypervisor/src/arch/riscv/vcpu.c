@@ -26,7 +26,8 @@ void vcpu_reset(struct vm *vm)
     c->hstatus = HSTATUS_GUEST;
     c->spp = 1;
     c->vstimecmp = UINT64_MAX;
-    c->htimedelta = -rdtime();      /* the guest's time starts near 0 */
+    c->htimedelta = 0;              /* guest time = host time: Spike compares a vstimecmp
+                                       written from HS with the host time */
     c->hgatp = gstage_hgatp(vm);
     c->fence_vs = 1;
 }
