@@ -454,8 +454,8 @@ def _elf_layout(path: Path, raw: bytes, fail: Callable[[str], NoReturn]
 
 
 def _guest_module():
-    """``guests.kernels.build`` (written separately; imported only when needed)."""
-    from guests.kernels import build
+    """``guests.build`` (imported only when needed)."""
+    from guests import build
     return build
 
 
@@ -466,7 +466,7 @@ def _known_guest(chk: _Checker, field: str, name: str, required: bool):
         mod = _guest_module()
     except ImportError as exc:
         if required:
-            chk.fail(field, f"cannot build guest {name!r}: guests/kernels is not available ({exc})")
+            chk.fail(field, f"cannot build guest {name!r}: guests/build.py is not available ({exc})")
         return None
     known = getattr(mod, "GUESTS", None)
     if known is not None and name not in known:

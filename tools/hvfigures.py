@@ -115,7 +115,7 @@ def _symbols(elf: Path, names) -> dict[str, int]:
     for n in names:
         addr = elf_symbol(elf, n)
         if addr is None:
-            raise FiguresError(f"{elf}: symbol {n} not found (rebuild guests/kernels)")
+            raise FiguresError(f"{elf}: symbol {n} not found (rebuild guests: python -m guests.build hvbench)")
         out[n] = addr
     return out
 
@@ -146,7 +146,7 @@ def _run(scenario: str, cfg: SocConfig, backend: str) -> tuple[ExitCollector, st
 def measure(cfg: SocConfig, backend: str = "compiled") -> dict[str, dict]:
     """Run the bench scenario (and the demo, for preemptions) and return
     {figure: {instructions, cycles, n}}."""
-    from guests.kernels.build import build_guest
+    from guests.build import build_guest
 
     sink, text, _ = _run(SCENARIO, cfg, backend)
     if "hvbench: done" not in text:

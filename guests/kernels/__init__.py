@@ -1,2 +1,2 @@
-"""Supervisor-mode guest kernels run by the hypervisor in VS-mode (issue 5,
-docs/hypervisor.md); built by ``guests.kernels.build.build_guest``."""
+"""Example and operating-system guest kernels run by the hypervisor in VS-mode
+(docs/guests.md); built by ``guests.build.build_guest``."""

@@ -8,7 +8,7 @@ A page marks each generated section with a pair of HTML comments::
     <!-- end generated:NAME -->
 
 NAME is one of ``TABLES`` (``instructions``, ``instructions:<ext>``, ``causes``,
-``interrupts``, ``csrs``, ``csrs:h``, ``memory-map``) or ``regmap:<region>`` for a device's register
+``interrupts``, ``csrs``, ``csrs:h``, ``memory-map``, ``guests``, ``guest-suite``) or ``regmap:<region>`` for a device's register
 map. ``python -m hardware.isa.docs_tables`` rewrites the sections of every ``docs/*.md``;
 ``--check`` only reports stale pages (exit status 1).
 """
@@ -140,6 +140,22 @@ def regmap_table(region: str) -> str:
     raise DocsError(f"docs marker regmap:{region}: no register map for that region")
 
 
+def guests_table() -> str:
+    """The guests of ``guests.build.GUESTS``, by group."""
+    from guests.build import GROUPS, GUESTS
+    rows = [(f"`{name}`", g.group, g.summary, ", ".join(f"`{s}`" for s in g.sources))
+            for group in GROUPS for name, g in GUESTS.items() if g.group == group]
+    return _table(("guest", "group", "what it does", "sources (guests/)"), rows)
+
+
+def guest_suite_table() -> str:
+    """The scenarios with golden transcripts (``tools.guestsuite.SUITE``)."""
+    from tools.guestsuite import NOT_GOLDEN, SUITE
+    rows = [(f"`{name}`", what) for name, what in SUITE.items()]
+    rows += [(f"`{name}`", f"(no golden files: {why})") for name, why in NOT_GOLDEN.items()]
+    return _table(("scenario", "shows"), rows)
+
+
 TABLES: dict[str, Callable[[], str]] = {
     "instructions": instructions_table,
     "causes": causes_table,
@@ -147,6 +163,8 @@ TABLES: dict[str, Callable[[], str]] = {
     "csrs": csrs_table,
     "csrs:h": csrs_h_table,
     "memory-map": memory_map_table,
+    "guests": guests_table,
+    "guest-suite": guest_suite_table,
 }
 
 

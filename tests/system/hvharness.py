@@ -44,16 +44,12 @@ class Fault:
 
 def build_test_guest(source: str, out_dir: Path, name: str) -> Path:
     """Compile ``source`` (a guest's ``kmain`` in C, over the guest runtime of
-    guests/kernels) into ``out_dir/<name>.elf`` with the guests' linker script."""
-    from guests.kernels.build import KERNELS_DIR, MARCH, OUT_DIR, RUNTIME_SOURCES, build_guest
-    from tools.toolchain import build_elf
+    guests/common) into ``out_dir/<name>.elf`` with the guests' linker script."""
+    from guests.build import build_program
 
-    build_guest("hello")                # writes the guests' linker script and headers
     src = Path(out_dir) / f"{name}.c"
     src.write_text(source)
-    return build_elf([*RUNTIME_SOURCES, src], Path(out_dir) / f"{name}.elf",
-                     linker_script=OUT_DIR / "link.ld",
-                     include_dirs=[KERNELS_DIR, OUT_DIR / "include"], opt="-O2", march=MARCH)
+    return build_program([src], Path(out_dir) / f"{name}.elf", name)
 
 
 def spike_missing() -> str | None:

@@ -1,4 +1,4 @@
-"""The S-mode guest kernels (guests/kernels, docs/hypervisor.md) build into RV64
+"""The S-mode guest kernels (guests/build.py, docs/guests.md) build into RV64
 ET_EXEC images linked inside guest RAM [0x8000_0000, +1 MiB), with their stack in .bss
 and the marker symbols harnesses look up placed on the intended instructions."""
 
@@ -11,7 +11,8 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
-from guests.kernels.build import GUESTS, MARKERS, RAM_LENGTH, RAM_ORIGIN, build_guest, linker_script
+from guests.build import (GROUPS, GUESTS, MARKERS, RAM_LENGTH, RAM_ORIGIN, GuestBuildError, build_guest,
+                          build_program, guest_sources, linker_script)
 
 STACK_SIZE = 16384
 #: The smallest VM (128 KiB) minus the 64 KiB the hypervisor keeps for the DTB.
@@ -131,3 +132,30 @@ def test_linker_script_window():
     assert f"ORIGIN = {RAM_ORIGIN:#x}, LENGTH = {RAM_LENGTH:#x}" in text
     assert "ENTRY(_start)" in text and "tohost" not in text
     assert text.index(".text.init :") < text.index(".text :") < text.index(".bss (NOLOAD)")
+
+
+def test_guest_table_groups_and_sources_exist():
+    for name, guest in GUESTS.items():
+        assert guest.group in GROUPS, (name, guest.group)
+        assert guest.summary and "\n" not in guest.summary, name
+        srcs = guest_sources(name)
+        assert srcs and all(p.is_file() and p.suffix in (".c", ".S") for p in srcs), name
+
+
+def test_link_error_names_the_guest_and_the_symbol(tmp_path):
+    src = tmp_path / "broken.c"
+    src.write_text("extern int nowhere(void);\nint kmain(void) { return nowhere(); }\n")
+    with pytest.raises(GuestBuildError) as exc:
+        build_program([src], tmp_path / "broken.elf", "broken")
+    msg = exc.value.args[0]
+    assert "\n" not in msg
+    assert msg.startswith("guest 'broken': ") and "nowhere" in msg
+
+
+def test_compile_error_names_the_guest_file_and_line(tmp_path):
+    src = tmp_path / "typo.c"
+    src.write_text("int kmain(void)\n{\n    return undefined_name;\n}\n")
+    with pytest.raises(GuestBuildError) as exc:
+        build_program([src], tmp_path / "typo.elf", "typo")
+    msg = exc.value.args[0]
+    assert msg.startswith("guest 'typo': ") and "typo.c:3" in msg and "\n" not in msg

@@ -1,0 +1,143 @@
+/*
+ * vprobe.c: a deterministic prober of its own vCPU state, the victim of the isolation
+ * fuzzer's noninterference property (docs/fuzzing.md). It never reads `time`, `cycle`
+ * or anything else that depends on the schedule, so its whole architectural trace must
+ * be the same whatever its neighbour does (issue 7, "Confidentiality").
+ *
+ * Each round it writes patterns to the VS CSRs a guest owns (sscratch, sie, sstatus.SUM
+ * and MXR, satp: priv spec 12.1) and to s1-s11, spins a fixed number of iterations long
+ * enough for the hypervisor's timer to preempt it (it never waits or yields, so the
+ * availability property applies to it too), takes a breakpoint
+ * through its own stvec (priv spec 12.1.2; the exception is delegated to VS by hedeleg,
+ * H spec 9.2.2, so it also checks vstvec, vsepc and vscause), reads everything back
+ * and reads a page through its Sv39 alias. Any difference is a failed check. It prints
+ * one line per round with a checksum of what it read, then "vprobe: PASS".
+ */
+#include "klib.h"
+
+#define ROUNDS 8
+#define SPIN 4000
+#define ALIAS_VA 0x40000000ul           /* gigapage 1 maps guest RAM again */
+#define PTE_V 0x1ul
+#define PTE_RWX 0xeul
+#define PTE_AD 0xc0ul
+#define SATP_SV39 (8ul << 60)
+
+static uint64_t root[512] __attribute__((aligned(4096)));
+static volatile uint64_t marker = 0x600dcafe0000beefull;
+static volatile unsigned breaks;
+static unsigned n_fail;
+
+static int on_exception(struct trap_frame *f)
+{
+    if (f->scause != CAUSE_BREAKPOINT)
+        return 0;
+    breaks++;
+    f->sepc += (*(volatile uint16_t *)f->sepc & 3) == 3 ? 4 : 2;
+    return 1;
+}
+
+static uint64_t pattern(unsigned round, unsigned what)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull * (round * 64 + what + 1);
+    return x ^ (x >> 29);
+}
+
+/* Load s1-s11 with patterns, spin `n` iterations, return a mask of the s registers
+ * that changed (bit k: s_k). s0 is left alone: it is the frame pointer. */
+static uint64_t spin_with_patterns(const uint64_t *p, unsigned n)
+{
+    uint64_t bad;
+    __asm__ volatile(
+        "mv t2, %1\n mv t3, %2\n"
+        "ld s1, 8(t2)\n ld s2, 16(t2)\n ld s3, 24(t2)\n"
+        "ld s4, 32(t2)\n ld s5, 40(t2)\n ld s6, 48(t2)\n ld s7, 56(t2)\n"
+        "ld s8, 64(t2)\n ld s9, 72(t2)\n ld s10, 80(t2)\n ld s11, 88(t2)\n"
+        "mv t0, t3\n"
+        "1: addi t0, t0, -1\n bnez t0, 1b\n"
+        "li %0, 0\n"
+        "ld t1, 8(t2)\n  beq t1, s1, 2f\n  ori %0, %0, 2\n2:\n"
+        "ld t1, 16(t2)\n beq t1, s2, 2f\n  ori %0, %0, 4\n2:\n"
+        "ld t1, 24(t2)\n beq t1, s3, 2f\n  ori %0, %0, 8\n2:\n"
+        "ld t1, 32(t2)\n beq t1, s4, 2f\n  ori %0, %0, 16\n2:\n"
+        "ld t1, 40(t2)\n beq t1, s5, 2f\n  ori %0, %0, 32\n2:\n"
+        "ld t1, 48(t2)\n beq t1, s6, 2f\n  ori %0, %0, 64\n2:\n"
+        "ld t1, 56(t2)\n beq t1, s7, 2f\n  ori %0, %0, 128\n2:\n"
+        "ld t1, 64(t2)\n beq t1, s8, 2f\n  ori %0, %0, 256\n2:\n"
+        "ld t1, 72(t2)\n beq t1, s9, 2f\n  ori %0, %0, 512\n2:\n"
+        "ld t1, 80(t2)\n beq t1, s10, 2f\n ori %0, %0, 1024\n2:\n"
+        "ld t1, 88(t2)\n beq t1, s11, 2f\n li t1, 2048\n or %0, %0, t1\n2:\n"
+        : "=&r"(bad)
+        : "r"(p), "r"((uint64_t)n)
+        : "t0", "t1", "t2", "t3", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10",
+          "s11", "memory");
+    return bad;
+}
+
+static void check(unsigned round, const char *what, uint64_t got, uint64_t want)
+{
+    if (got != want) {
+        n_fail++;
+        kprintf("vprobe: round %u: %s is 0x%lx, want 0x%lx\n", round, what, got, want);
+    }
+}
+
+static void map_tables(void)
+{
+    for (unsigned i = 0; i < 512; i++)
+        root[i] = 0;
+    root[2] = (0x80000000ul >> 12) << 10 | PTE_V | PTE_RWX | PTE_AD;   /* identity */
+    root[1] = (0x80000000ul >> 12) << 10 | PTE_V | PTE_RWX | PTE_AD;   /* ALIAS_VA */
+}
+
+static uint64_t one_round(unsigned r)
+{
+    uint64_t regs[12], sum = 0;
+    uint64_t scratch = pattern(r, 20), sie = (r & 1) ? 0x20 : 0x2;
+    uint64_t mstatus_bits = (r & 2 ? MSTATUS_SUM : 0) | (r & 4 ? MSTATUS_MXR : 0);
+    uint64_t satp = (r & 1) ? SATP_SV39 | ((uint64_t)(uintptr_t)root >> 12) : 0;
+    for (unsigned k = 0; k < 12; k++)
+        regs[k] = pattern(r, k);
+    csr_write(sscratch, scratch);
+    csr_write(sie, sie);
+    csr_clear(sstatus, MSTATUS_SUM | MSTATUS_MXR);
+    csr_set(sstatus, mstatus_bits);
+    csr_write(satp, satp);
+    __asm__ volatile("sfence.vma" ::: "memory");
+    uint64_t bad = spin_with_patterns(regs, SPIN);
+    check(r, "s-register mask", bad, 0);
+    unsigned before = breaks;
+    __asm__ volatile("ebreak");
+    check(r, "breakpoints taken", breaks - before, 1);
+    check(r, "sscratch", csr_read(sscratch), scratch);
+    check(r, "sie", csr_read(sie), sie);
+    check(r, "sstatus.SUM/MXR", csr_read(sstatus) & (MSTATUS_SUM | MSTATUS_MXR), mstatus_bits);
+    check(r, "satp", csr_read(satp), satp);
+    if (satp) {
+        volatile uint64_t *alias = (volatile uint64_t *)(ALIAS_VA + ((uintptr_t)&marker -
+                                                                     0x80000000ul));
+        check(r, "the Sv39 alias", *alias, marker);
+        sum ^= *alias;
+    }
+    for (unsigned k = 0; k < 12; k++)
+        sum = sum * 31 + regs[k];
+    return sum ^ scratch ^ sie ^ satp ^ mstatus_bits;
+}
+
+int kmain(void)
+{
+    console_select(CONSOLE_DBCN);
+    set_exception_handler(on_exception);
+    map_tables();
+    kprintf("vprobe: %u rounds of vCPU state patterns\n", ROUNDS);
+    for (unsigned r = 0; r < ROUNDS; r++)
+        kprintf("vprobe: round %u checksum 0x%lx\n", r, one_round(r));
+    csr_write(satp, 0);
+    __asm__ volatile("sfence.vma" ::: "memory");
+    if (n_fail) {
+        kprintf("vprobe: FAIL %u\n", n_fail);
+        return 1;
+    }
+    kprintf("vprobe: PASS\n");
+    return 0;
+}
