@@ -92,8 +92,9 @@ def byte_mask(lanes: int) -> int:
 
 def normalise(rec: Retired) -> Retired:
     """``rec`` with the don't-care fields zeroed (bits, cause, address and data that
-    the record's kind does not define), so that records compare with ``==``."""
-    pc, insn, trap, cause, priv, v, rd, wdata, addr, rmask, wmask, sdata = rec
+    the record's kind does not define, and the model-only physical addresses and cycle
+    that Spike does not report), so that records compare with ``==``."""
+    pc, insn, trap, cause, priv, v, rd, wdata, addr, rmask, wmask, sdata = rec[:12]
     if trap:
         insn = 0
     else:
@@ -102,7 +103,7 @@ def normalise(rec: Retired) -> Retired:
         addr = 0
     sdata = sdata & _BYTE_MASKS[wmask] if wmask else 0
     return tuple.__new__(Retired, (pc, insn, trap, cause, priv, v, rd, wdata, addr,
-                                   rmask, wmask, sdata))
+                                   rmask, wmask, sdata, 0, 0, 0))
 
 
 class Lockstep:
@@ -250,7 +251,7 @@ class Lockstep:
         if insn == WFI:
             self._in_wfi = True
         out = tuple.__new__(Retired, (step.pc, insn, 0, 0, step.priv, step.v, rd, rd_wdata,
-                                      addr, rmask, wmask, wdata))
+                                      addr, rmask, wmask, wdata, 0, 0, 0))
         return self._take_model_values(rec, out)
 
     def _insn(self, pc: int, rec: Retired, priv: int, v: int = 0) -> int:

@@ -14,10 +14,16 @@ QEMU ``virt`` (when ``qemu-system-riscv64`` is on PATH). The UART text is parsed
 A malformed record raises ``HvOutputError`` naming the line. On the model a run that
 spends its cycle budget has status ``timeout`` and a report naming the VM on the CPU
 (the firmware's ``int32_t hv_running_vm``) and the last pc, privilege level and V bit.
+
+Snapshots (docs/simulation.md, "Snapshots"): ``save_at=(cycle, path)`` saves the model's
+state at ``cycle`` (with the scenario's identity under ``meta["scenario"]``) and runs on;
+``resume=snapshot`` starts from one instead of booting: the UART bytes so far are fed to
+the parser again, so events and results are those of an uninterrupted run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -44,6 +50,8 @@ VM_COLOURS = ("#3a86ff", "#ff8c42", "#2ec4b6", "#e63946", "#9d4edd", "#8ac926",
               "#ffca3a", "#f15bb5")
 #: ``@vm`` states (docs/hypervisor.md, "Console protocol").
 VM_STATES = ("shutdown", "stopped", "hart_stop", "reset-limit", "watchdog", "running")
+#: Key of the scenario's identity in a snapshot's ``meta``.
+SNAPSHOT_KEY = "scenario"
 #: ``@vm`` counters after the state, in order.
 VM_COUNTERS = ("code", "cycles", "instret", "runs", "restarts", "irqs")
 #: Mode names by (privilege, V).
@@ -446,11 +454,16 @@ def format_timeout_report(cycles: int, running: int | None, vm_names: list[str],
 
 def read_running_vm(machine, elf: Path, cfg) -> int | None:
     """The firmware's ``int32_t hv_running_vm`` in the model's RAM, or None."""
-    from hardware.soc.memory_map import region
-    from hardware.soc.soc import RAM_NAME
     from tools.spike import elf_symbol
 
-    addr = elf_symbol(elf, RUNNING_VM_SYMBOL)
+    return read_running_vm_at(machine, elf_symbol(elf, RUNNING_VM_SYMBOL), cfg)
+
+
+def read_running_vm_at(machine, addr: int | None, cfg) -> int | None:
+    """The ``int32_t`` at ``addr`` (``hv_running_vm``) in the model's RAM, or None."""
+    from hardware.soc.memory_map import region
+    from hardware.soc.soc import RAM_NAME
+
     ram = region(cfg, "ram")
     if addr is None or not ram.base <= addr <= ram.base + ram.size - 4:
         return None
@@ -482,29 +495,138 @@ def _vm_names(scenario) -> list[str]:
     return [vm.name for vm in sorted(scenario.vms, key=lambda vm: vm.index)]
 
 
+@dataclass(frozen=True)
+class SavedScenario:
+    """The scenario a snapshot belongs to (``meta["scenario"]`` of a snapshot)."""
+
+    name: str
+    path: str  # the scenario's TOML file
+    vm_names: tuple[str, ...]  # by VM index
+    elf: str  # the firmware it ran
+    elf_sha256: str
+    running_vm_addr: int | None  # of ``hv_running_vm``, for timeout reports
+
+    def meta(self) -> dict[str, Any]:
+        """The JSON-ready form stored in a snapshot."""
+        data = asdict(self)
+        data["vm_names"] = list(self.vm_names)
+        return {SNAPSHOT_KEY: data}
+
+
+def saved_scenario(snap) -> SavedScenario:
+    """The scenario of a snapshot made by ``run_scenario(save_at=...)``."""
+    data = snap.meta.get(SNAPSHOT_KEY)
+    try:
+        return SavedScenario(str(data["name"]), str(data["path"]),
+                             tuple(str(n) for n in data["vm_names"]), str(data["elf"]),
+                             str(data["elf_sha256"]), data["running_vm_addr"])
+    except (TypeError, KeyError):
+        raise HvRunError(f"{snap.label} holds no scenario (it was not saved by "
+                         f"'hvsim run --save-at')") from None
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _saved(scenario, elf: Path) -> SavedScenario:
+    from tools.spike import elf_symbol
+
+    return SavedScenario(scenario.name, str(scenario.path), tuple(_vm_names(scenario)),
+                         str(elf), _sha256(elf), elf_symbol(elf, RUNNING_VM_SYMBOL))
+
+
+@dataclass
+class _Snapshots:
+    """What a model run does with snapshots."""
+
+    save_at: int | None = None
+    save_to: Path | None = None
+    resume: Any = None  # a MachineSnapshot to start from
+    saved: SavedScenario | None = None  # stored with a new snapshot
+    on_saved: Callable[[int, Path, int], None] | None = None
+
+
+def _check_snapshots(snaps: _Snapshots, platform: str, max_cycles: int) -> None:
+    """Refuse snapshot requests that cannot work, before building anything."""
+    if snaps.save_at is None and snaps.resume is None:
+        return
+    if platform != "model":
+        raise HvRunError(f"snapshots need platform 'model', not '{platform}'")
+    start = snaps.resume.cycles if snaps.resume is not None else 0
+    if snaps.resume is not None and max_cycles <= start:
+        raise HvRunError(f"the cycle budget {max_cycles:,} ends before the "
+                         f"{snaps.resume.label} (cycle {start:,})")
+    if snaps.save_at is not None and not start < snaps.save_at <= max_cycles:
+        raise HvRunError(f"cannot save a snapshot at cycle {snaps.save_at:,}: it must be "
+                         f"after cycle {start:,} and within the budget of {max_cycles:,}")
+
+
+def _resumed(snap, scenario, cfg, build) -> SavedScenario:
+    """The scenario of ``snap``; ``scenario`` (if given) must be the same one with the
+    same firmware."""
+    saved = saved_scenario(snap)
+    if scenario is None:
+        return saved
+    if isinstance(scenario, (str, Path)):
+        scenario = load_scenario(scenario, cfg)
+    if str(scenario.path) != saved.path:
+        raise HvRunError(f"{snap.label} is of scenario '{saved.name}' ({saved.path}), "
+                         f"not '{scenario.name}' ({scenario.path})")
+    if _sha256(build(scenario).elf) != saved.elf_sha256:
+        raise HvRunError(f"{snap.label}: the firmware of scenario '{saved.name}' changed "
+                         f"since the snapshot was saved")
+    return saved
+
+
 def run_scenario(scenario, cfg, *, platform: str = "model",
                  max_cycles: int = DEFAULT_MAX_CYCLES, backend: str = "compiled",
                  on_event: Callable[[Event], None] | None = None,
                  on_progress: Callable[[int, float], None] | None = None,
                  machine_options: dict | None = None, commits: str | Path | None = None,
                  timeout_s: float = DEFAULT_TIMEOUT_S, machine=None,
-                 src_dir: Path | None = None, build_dir: Path | None = None) -> ScenarioResult:
+                 src_dir: Path | None = None, build_dir: Path | None = None,
+                 save_at: tuple[int, str | Path] | None = None, resume=None,
+                 on_saved: Callable[[int, Path, int], None] | None = None,
+                 trace: Callable[[dict], None] | None = None) -> ScenarioResult:
     """Build the firmware of ``scenario`` (a Scenario, a name or a TOML path) for the
     SoC ``cfg`` and run it on ``platform``; ``on_event`` sees every parsed line as it
     arrives. ``max_cycles``, ``backend``, ``on_progress``, ``machine_options``
     (``Machine`` keywords: vcd, opt, cc, history) and ``commits`` (a commit log path)
     apply to the model; ``timeout_s`` to Spike and QEMU. ``machine`` reuses a Machine of
     ``cfg`` (reloaded, left open) instead of building one; ``src_dir``/``build_dir`` build
-    the firmware from other sources (tests of mutated firmware)."""
+    the firmware from other sources (tests of mutated firmware).
+
+    Model only: ``save_at=(cycle, path)`` writes a snapshot file at ``cycle`` (counted
+    from boot; the run must not end before it) and runs on, calling ``on_saved(cycle,
+    path, bytes)``; ``resume`` (a ``MachineSnapshot`` with a scenario) starts there
+    instead of booting; ``scenario`` may then be None, else it must be the snapshot's.
+    ``max_cycles`` counts from boot either way. ``trace`` gets the retirement trace
+    in batches of numpy arrays (``Machine.trace_to(trace, arrays=True)``; not with
+    ``commits``)."""
     if platform not in PLATFORMS:
         raise HvRunError(f"unknown platform '{platform}' (valid: {', '.join(PLATFORMS)})")
-    if isinstance(scenario, (str, Path)):
-        scenario = load_scenario(scenario, cfg)
+    save_cycle, save_to = save_at or (None, None)
+    snaps = _Snapshots(save_at=save_cycle, save_to=save_to, resume=resume, on_saved=on_saved)
+    _check_snapshots(snaps, platform, max_cycles)
     from hypervisor.build import build_firmware
 
     where = {k: v for k, v in (("src_dir", src_dir), ("build_dir", build_dir)) if v}
-    firmware = build_firmware(scenario, cfg, **where)
-    parser = HvOutput(_vm_names(scenario), ScenarioResult(scenario.name, platform))
+
+    def build(s):
+        return build_firmware(s, cfg, **where)
+
+    if resume is not None:
+        snaps.saved = _resumed(resume, scenario, cfg, build)
+        name, vm_names, elf = snaps.saved.name, list(snaps.saved.vm_names), None
+    else:
+        if isinstance(scenario, (str, Path)):
+            scenario = load_scenario(scenario, cfg)
+        elf = build(scenario).elf
+        name, vm_names = scenario.name, _vm_names(scenario)
+        if save_at is not None:
+            snaps.saved = _saved(scenario, elf)
+    parser = HvOutput(vm_names, ScenarioResult(name, platform))
 
     def emit(events: list[Event]) -> None:
         if on_event is not None:
@@ -512,24 +634,50 @@ def run_scenario(scenario, cfg, *, platform: str = "model",
                 on_event(event)
 
     if platform == "model":
-        _run_model(firmware.elf, cfg, parser, emit, max_cycles, backend, on_progress,
-                   machine_options or {}, commits, _vm_names(scenario), machine)
+        if trace is not None and commits is not None:
+            raise HvRunError("a commit log and a trace sink cannot both take the trace")
+        _run_model(elf, cfg, parser, emit, max_cycles, backend, on_progress,
+                   machine_options or {}, commits, vm_names, machine, snaps, trace)
     elif platform == "spike":
-        _run_spike(firmware.elf, cfg, parser, emit, timeout_s)
+        _run_spike(elf, cfg, parser, emit, timeout_s)
     else:
-        _run_qemu(firmware.elf, parser, emit, timeout_s)
+        _run_qemu(elf, parser, emit, timeout_s)
     return parser.result
 
 
-def _run_model(elf: Path, cfg, parser: HvOutput, emit, max_cycles: int, backend: str,
-               on_progress, machine_options: dict, commits, vm_names: list[str],
-               machine=None) -> None:
-    """Run on the model (``machine``, or a new one closed afterwards), streaming UART
-    bytes into ``parser``."""
+def _start(machine, elf: Path | None, cfg, snaps: _Snapshots, parser: HvOutput, emit) -> None:
+    """Boot ``elf``, or restore ``snaps.resume`` and replay its UART bytes."""
     from hardware.sim.elf import load_elf
+
+    if snaps.resume is None:
+        machine.load(load_elf(elf, cfg))
+        return
+    machine.restore(snaps.resume)
+    emit(parser.feed(snaps.resume.uart))
+
+
+def _save(machine, cfg, snaps: _Snapshots, on_uart, on_progress) -> None:
+    """Run to ``snaps.save_at`` and write the snapshot there."""
+    from hardware.sim import snapshot
+
+    outcome = machine.run(snaps.save_at - machine.cycle, on_uart=on_uart,
+                          on_progress=on_progress)
+    if outcome.status != "timeout":
+        raise HvRunError(f"cannot save a snapshot at cycle {snaps.save_at:,}: the run "
+                         f"ended at cycle {outcome.cycles:,} ({outcome.status})")
+    size = snapshot.save(machine.snapshot(snaps.saved.meta()), snaps.save_to, cfg)
+    if snaps.on_saved is not None:
+        snaps.on_saved(machine.cycle, Path(snaps.save_to), size)
+
+
+def _run_model(elf: Path | None, cfg, parser: HvOutput, emit, max_cycles: int, backend: str,
+               on_progress, machine_options: dict, commits, vm_names: list[str],
+               machine=None, snaps: _Snapshots | None = None, trace=None) -> None:
+    """Run on the model (``machine``, or a new one closed afterwards), streaming UART
+    bytes into ``parser``; ``snaps`` resumes from or saves a snapshot."""
     from hardware.sim.machine import Machine
 
-    image = load_elf(elf, cfg)
+    snaps = snaps or _Snapshots()
     writer = None
     if commits is not None:
         from tools.commitlog import CommitLogWriter
@@ -539,11 +687,20 @@ def _run_model(elf: Path, cfg, parser: HvOutput, emit, max_cycles: int, backend:
     if own:
         machine = Machine(cfg, backend, **machine_options)
     try:
-        machine.load(image)
+        _start(machine, elf, cfg, snaps, parser, emit)
         if writer is not None:
             machine.trace_to(writer)
-        outcome = machine.run(max_cycles, on_uart=lambda b: emit(parser.feed(bytes((b,)))),
-                              on_progress=on_progress)
+        elif trace is not None:
+            machine.trace_to(trace, arrays=True)
+
+        def on_uart(byte: int) -> None:
+            emit(parser.feed(bytes((byte,))))
+
+        if snaps.save_at is not None:
+            _save(machine, cfg, snaps, on_uart, on_progress)
+        left = max_cycles - machine.cycle
+        outcome = (machine.run(left, on_uart=on_uart, on_progress=on_progress)
+                   if left > 0 else machine.outcome())
         emit(parser.finish())
         result = parser.result
         result.status, result.exit_code = outcome.status, outcome.exit_code
@@ -551,17 +708,28 @@ def _run_model(elf: Path, cfg, parser: HvOutput, emit, max_cycles: int, backend:
                                                         outcome.wall_s)
         result.counters = machine.counters()
         if outcome.status == "timeout":
-            running = read_running_vm(machine, elf, cfg)
-            if running is not None and 0 <= running < len(vm_names):
-                result.running_vm = vm_names[running]
-            result.report = format_timeout_report(
-                outcome.cycles, running, vm_names, outcome.last_pc, outcome.priv,
-                _virt_bit(machine, outcome), [r.text() for r in outcome.last_retired])
+            _timeout_report(machine, elf, cfg, snaps, outcome, vm_names, result)
     finally:
         if own:
             machine.close()
+        elif writer is not None or trace is not None:
+            machine.trace_to(None)
         if writer is not None:
             writer.close()
+
+
+def _timeout_report(machine, elf, cfg, snaps: _Snapshots, outcome, vm_names: list[str],
+                    result: ScenarioResult) -> None:
+    """Name the running VM and where the CPU was in ``result.report``."""
+    if elf is not None:
+        running = read_running_vm(machine, elf, cfg)
+    else:
+        running = read_running_vm_at(machine, snaps.saved.running_vm_addr, cfg)
+    if running is not None and 0 <= running < len(vm_names):
+        result.running_vm = vm_names[running]
+    result.report = format_timeout_report(
+        outcome.cycles, running, vm_names, outcome.last_pc, outcome.priv,
+        _virt_bit(machine, outcome), [r.text() for r in outcome.last_retired])
 
 
 def _run_spike(elf: Path, cfg, parser: HvOutput, emit, timeout_s: float) -> None:

@@ -75,6 +75,9 @@ class Retire:
     mem_rmask: pyrtl.WireVector
     mem_wmask: pyrtl.WireVector
     mem_wdata: pyrtl.WireVector
+    pc_paddr: pyrtl.WireVector  # physical address of the first parcel (fetch translation)
+    mem_paddr: pyrtl.WireVector  # physical address of the load/store (data translation)
+    cycle: pyrtl.WireVector  # cycles since reset (a free-running counter, not mcycle)
 
 
 @dataclass
@@ -140,6 +143,14 @@ def _mmu_control(cfg, csr, dec, insn, retire_w, priv, eff_priv, v_data, r1, r2):
                      mxr=ms["MXR"], v_fetch=v, v_data=v_data, vsatp=h["vsatp"],
                      hgatp=h["hgatp"], vs_sum=vs["SUM"], vs_mxr=vs["MXR"])
     return flush, ctx
+
+
+def _cycle_counter() -> pyrtl.Register:
+    """Cycles since reset, for the retirement record only: unlike ``mcycle`` software
+    can neither write nor inhibit it, so trace consumers can trust it."""
+    count = pyrtl.Register(64, name="trace_cycle")
+    count.next <<= (count + 1)[0:64]
+    return count
 
 
 def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
@@ -410,5 +421,6 @@ def build_core(cfg: CoreConfig, irq: IrqLines) -> CorePorts:
         mem_addr=addr,
         mem_rmask=_named(8, "ret_rmask", pyrtl.select(data.re, lane.mask, pyrtl.Const(0, 8))),
         mem_wmask=_named(8, "ret_wmask", pyrtl.select(data.we, lane.mask, pyrtl.Const(0, 8))),
-        mem_wdata=data.wdata)
+        mem_wdata=data.wdata, pc_paddr=mmu.fetch.paddr, mem_paddr=d_paddr,
+        cycle=_cycle_counter())
     return CorePorts(fetch=fetch, data=data, retire=rec)

@@ -18,10 +18,18 @@ A VCD window ``(path, A, B)`` on a non-``interp`` backend runs cycles before ``A
 the chosen backend, copies the whole state (registers and memories) into an ``interp``
 simulator that records ``A <= cycle < B``, then copies it back. VCD times are
 ``10 * cycle``, as if the interpreter had run from cycle 0.
+
+``snapshot()`` returns a ``MachineSnapshot`` of the whole SoC (the backend's state:
+registers, memories, inputs, last outputs) plus the runner's own state (cycles, UART
+bytes, halt code, held inputs, the RX queue, the loaded image, the retirement history);
+``restore(snap)`` returns to it, so running on gives exactly what running straight
+through gives. ``hardware/sim/snapshot.py`` stores snapshots in files.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections import deque
 from collections.abc import Callable
@@ -83,6 +91,9 @@ class Retired(NamedTuple):
     mem_rmask: int  # byte lanes read (0: no load)
     mem_wmask: int  # byte lanes written (0: no store)
     mem_wdata: int  # store data in its byte lanes
+    pc_paddr: int = 0  # physical address of the instruction (0 where unknown)
+    mem_paddr: int = 0  # physical address of the load/store
+    cycle: int = 0  # the cycle it left in, counted from reset
 
     def text(self) -> str:
         """``pc: insn  disassembly`` or the trap, for reports."""
@@ -139,20 +150,73 @@ class RunOutcome:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class MachineSnapshot:
+    """The whole state of a Machine at one cycle (``Machine.snapshot``); read-only.
+
+    ``state`` is the backend's ``snapshot()`` (bytes, or a read-only uint8 array when
+    loaded from a file); ``design``/``backend``/``layout`` say which simulators can take
+    it. ``meta`` is the caller's JSON-ready data (e.g. the scenario being run);
+    ``source`` names the file it was loaded from, for messages.
+    """
+
+    design: str  # design_key(cfg)
+    backend: str
+    layout: str  # the backend's state layout (Machine.layout_key)
+    state: bytes
+    cycles: int
+    wall_s: float
+    uart: bytes
+    halt_code: int | None
+    held: tuple[tuple[str, int], ...]  # inputs the machine drives
+    rx: tuple[int, ...]  # queued UART RX bytes
+    ring: tuple[Retired, ...]  # the retirement history, oldest first
+    image: ElfImage
+    meta: dict = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def label(self) -> str:
+        """How messages name the snapshot."""
+        return f"snapshot {self.source}" if self.source else "snapshot"
+
+
 def design_key(cfg: SocConfig) -> str:
     """Cache key of the SoC for ``cfg``: the config, every ``.py`` under
     ``hardware/`` and the PyRTL version (backend options are added by the backend)."""
     return cache.design_key(cfg.key(), cache.source_hash(HARDWARE_DIR))
 
 
-def _records(sim) -> list[Retired]:
-    """Drain the simulator's trace into records."""
+#: Build metadata of the compiled backend that fixes where each value sits in its state.
+LAYOUT_FIELDS = ("state_size", "offsets", "inputs", "outputs", "registers", "memories")
+
+
+def state_layout(sim) -> str:
+    """A digest of where ``sim`` keeps each value in its ``snapshot()`` bytes: the
+    compiled backend's layout metadata; the name-keyed ``fast``/``interp`` state only
+    needs the backend."""
+    meta = getattr(sim, "meta", None)
+    if meta is None:
+        return sim.backend
+    table = json.dumps({k: meta[k] for k in LAYOUT_FIELDS}, sort_keys=True)
+    return f"{sim.backend}:{hashlib.sha256(table.encode()).hexdigest()[:32]}"
+
+
+def _columns(sim) -> dict[str, np.ndarray]:
+    """Drain the simulator's trace into one uint64 array per field of RETIRE_FIELDS."""
     drain = getattr(sim, "drain_trace_array", None)
     if drain is not None:
         array = drain()
-        columns = [array[f"rvfi_{f}"].tolist() for f in RETIRE_FIELDS]
-        return [Retired(*row) for row in zip(*columns)]
-    return [Retired(*(r[f"rvfi_{f}"] for f in RETIRE_FIELDS)) for r in sim.drain_trace()]
+        return {f: np.ascontiguousarray(array[f"rvfi_{f}"]) for f in RETIRE_FIELDS}
+    rows = sim.drain_trace()
+    return {f: np.array([r[f"rvfi_{f}"] for r in rows], dtype=np.uint64)
+            for f in RETIRE_FIELDS}
+
+
+def _as_records(columns: dict[str, np.ndarray], start: int = 0) -> list[Retired]:
+    """Records ``start``.. of ``columns``."""
+    cols = [columns[f][start:].tolist() for f in RETIRE_FIELDS]
+    return [Retired(*row) for row in zip(*cols)]
 
 
 # --------------------------------------------------------------------------- state copy
@@ -228,14 +292,17 @@ class Machine:
         self._vcd = vcd if backend != "interp" else None
         self._window = self._vcd
         t0 = time.perf_counter()
-        self._sim = make_simulator(backend, design_key(cfg), lambda: elaborate(cfg),
+        self.design = design_key(cfg)
+        self._sim = make_simulator(backend, self.design, lambda: elaborate(cfg),
                                    vcd=vcd if backend == "interp" else None, opt=opt, cc=cc,
                                    cache_dir=cache_dir)
         self.build_s = time.perf_counter() - t0
         self.from_cache = bool(getattr(self._sim, "from_cache", False))
         self._main = self._sim
+        self._layout: str | None = None
         self._reset = self._sim.snapshot()
         self._sink: Callable[[list[Retired]], None] | None = None
+        self._sink_arrays = False
         self._image: ElfImage | None = None
         self._held: dict[str, int] = {}
         self._start_state()
@@ -313,10 +380,14 @@ class Machine:
             raise MachineError(f"irq_lines mask {mask:#x} does not fit in {n} lines")
         self._set("irq_lines", mask)
 
-    def trace_to(self, sink: Callable[[list[Retired]], None] | None) -> None:
+    def trace_to(self, sink: Callable[[list[Retired]], None] | None,
+                 arrays: bool = False) -> None:
         """Send every retired record to ``sink`` (in batches, oldest first); None stops.
+        With ``arrays`` a batch is a dict of one uint64 numpy array per field of
+        ``RETIRE_FIELDS`` instead of a list of Retired (much cheaper for bulk checks).
         Call before ``run``."""
         self._sink = sink
+        self._sink_arrays = arrays
         self._configure_trace(self._sim)
 
     # ---- running
@@ -330,11 +401,18 @@ class Machine:
         """Move the simulator's records to the sink (full trace) or the history ring."""
         if self._sink is None and not self.history:
             return
-        records = _records(self._sim)
-        if records:
-            self._ring.extend(records)
-            if self._sink is not None:
-                self._sink(records)
+        columns = _columns(self._sim)
+        n = len(columns["pc"])
+        if not n:
+            return
+        if self._sink is not None and self._sink_arrays:
+            self._ring.extend(_as_records(columns, max(0, n - self._ring.maxlen)))
+            self._sink(columns)
+            return
+        records = _as_records(columns)
+        self._ring.extend(records)
+        if self._sink is not None:
+            self._sink(records)
 
     def _boundary(self) -> int | None:
         """The next cycle at which the VCD window starts or ends, if any."""
@@ -463,6 +541,61 @@ class Machine:
         for key, reg in PERF_REGISTERS.items():
             out[key] = self._sim.get_register(reg) if reg in self._sim.registers else 0
         return out
+
+    # ---- snapshots
+
+    @property
+    def layout_key(self) -> str:
+        """Which snapshots this machine's simulator can take (``state_layout``)."""
+        if self._layout is None:
+            self._layout = state_layout(self._main)
+        return self._layout
+
+    def snapshot(self, meta: dict | None = None) -> MachineSnapshot:
+        """The whole state now: the SoC's and the runner's (see ``MachineSnapshot``);
+        ``meta`` is kept with it. Pending retirement records go to the trace sink
+        first."""
+        if self._image is None:
+            raise MachineError("nothing to snapshot: no program loaded (call load first)")
+        if self._sim is not self._main:
+            _, start, end = self._window
+            raise MachineError(f"cannot snapshot at cycle {self._cycles}: inside the VCD "
+                               f"window {start}:{end}")
+        self._flush_trace()
+        return MachineSnapshot(
+            self.design, self.backend, self.layout_key, self._sim.snapshot(), self._cycles,
+            self._wall, bytes(self._uart), self._halt_code, tuple(self._held.items()),
+            tuple(self._rx), tuple(self._ring), self._image, dict(meta or {}))
+
+    def check_snapshot(self, snap: MachineSnapshot) -> None:
+        """Raise MachineError, naming the snapshot, unless this machine can restore it."""
+        if snap.design != self.design:
+            raise MachineError(f"{snap.label} is of another design (another SoC config, "
+                               f"hardware sources or PyRTL version)")
+        if snap.backend != self.backend:
+            raise MachineError(f"{snap.label} is of backend '{snap.backend}', this machine "
+                               f"runs '{self.backend}'")
+        if snap.layout != self.layout_key:
+            raise MachineError(f"{snap.label} has another state layout (a compiled backend "
+                               f"built by another generator or with other chunk_nets)")
+
+    def restore(self, snap: MachineSnapshot) -> None:
+        """Return to ``snap`` (of a machine of the same design and backend). The trace
+        sink and history length stay this machine's; records not yet handed to the sink
+        are dropped. A VCD window is recorded again if ``snap`` is before its start."""
+        self.check_snapshot(snap)
+        if self._sim is not self._main:
+            self._leave_window()
+        self._sim.restore(snap.state)
+        self._configure_trace(self._sim)
+        self._image = snap.image
+        self._held = dict(snap.held)
+        self._cycles, self._wall = snap.cycles, snap.wall_s
+        self._uart = bytearray(snap.uart)
+        self._rx = deque(snap.rx)
+        self._halt_code = snap.halt_code
+        self._ring = deque(snap.ring, maxlen=self.history or DEFAULT_HISTORY)
+        self._window = self._vcd if self._vcd and snap.cycles < self._vcd[1] else None
 
     def close(self) -> None:
         """Finish a VCD window that is still open."""

@@ -36,7 +36,8 @@ RAM_NAME = "ram"
 ROM_NAME = "bootrom"
 
 RVFI_FIELDS = ("valid", "pc", "insn", "trap", "cause", "priv", "v", "rd", "rd_wdata",
-               "mem_addr", "mem_rmask", "mem_wmask", "mem_wdata")
+               "mem_addr", "mem_rmask", "mem_wmask", "mem_wdata", "pc_paddr", "mem_paddr",
+               "cycle")
 
 
 def _log2(n: int) -> int:
