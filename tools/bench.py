@@ -277,16 +277,43 @@ def _progress(msg: str) -> None:
     print(f"hvsim bench: {msg}", file=sys.stderr, flush=True)
 
 
+#: The parts of ``hvsim bench`` (``--only``), with what they measure.
+PARTS = {
+    "sim": "simulation speed against stock PyRTL and Spike, build time, memory, TLB costs",
+    "hypervisor": "the hypervisor's paths (SBI call, VM switch, exits) and firmware size",
+    "workloads": "per workload of the guest suite: cycles, IPC, exits, TLB miss rate",
+}
+
+
 def measure(cfg_name: str, quick: bool = False, reps: int = 3,
-            log=_progress) -> BenchReport:
-    """Take every figure; ``log`` gets one line per step."""
+            log=_progress, parts: tuple[str, ...] = tuple(PARTS)) -> BenchReport:
+    """Take the figures of ``parts``; ``log`` gets one line per step."""
     from guests.bare.build import build_program
     from hardware.config import variant
-    from hardware.soc.soc import elaborate
 
     cfg = variant(cfg_name)
     elf = build_program("bench", cfg, small=quick)
     report = BenchReport(cfg_name, quick, reps, str(elf))
+    figs = simulator_figures(cfg_name, elf, quick, reps, log) if "sim" in parts else []
+    if cfg.core.has_h and "hypervisor" in parts:
+        log("hypervisor figures")
+        figs += hypervisor_figures(cfg)
+    if cfg.core.has_h and "workloads" in parts:
+        log("workload figures")
+        figs += workload_figures(cfg)
+    report.figures = figs
+    report.host = {"python": sys.version.split()[0], "cpus": os.cpu_count(),
+                   "loadavg": os.getloadavg()}
+    return report
+
+
+def simulator_figures(cfg_name: str, elf: Path, quick: bool, reps: int, log) -> list[Figure]:
+    """Simulation speed (medians of ``reps`` runs of ``elf``) against the stock PyRTL
+    simulators and Spike; build times, memory, nets; the translation costs."""
+    from hardware.config import variant
+    from hardware.soc.soc import elaborate
+
+    cfg = variant(cfg_name)
     base = {"config": cfg_name, "elf": str(elf)}
     which = 1 if quick else 0
 
@@ -369,13 +396,7 @@ def measure(cfg_name: str, quick: bool = False, reps: int = 3,
     figs += [Figure(name, label, "cycles", [float(costs[key])],
                     note="guests/bare/tlbcost.c, timed MPRV loads")
              for key, (name, label) in TLB_FIGURES.items() if costs.get(key, -1) >= 0]
-    if cfg.core.has_h:
-        log("hypervisor figures")
-        figs += hypervisor_figures(cfg)
-    report.figures = figs
-    report.host = {"python": sys.version.split()[0], "cpus": os.cpu_count(),
-                   "loadavg": os.getloadavg()}
-    return report
+    return figs
 
 
 def hypervisor_figures(cfg: SocConfig) -> list[Figure]:
@@ -401,6 +422,18 @@ def hypervisor_figures(cfg: SocConfig) -> list[Figure]:
                     [float(size["asm_lines"])]),
              Figure("hv_text_bytes", "firmware: bytes of code (.mstage + .text)", "bytes",
                     [float(size["text_bytes"])])]
+    return figs
+
+
+def workload_figures(cfg: SocConfig) -> list[Figure]:
+    """The issue 6 figures (tools/guestfigures.py): each workload alone in a VM."""
+    from tools import guestfigures
+
+    figs = []
+    for name, values in guestfigures.measure(cfg).items():
+        for key, (label, unit) in guestfigures.FIGURES.items():
+            figs.append(Figure(f"workload_{name}_{key}", f"{name}: {label}", unit,
+                               [values[key]], note="deterministic, one run"))
     return figs
 
 
@@ -434,6 +467,12 @@ def _fmt(value: float, unit: str) -> str:
         return f"{value:,.2f}x" if value < 10 else f"{value:,.1f}x"
     if unit == "s":
         return f"{value:.2f} s"
+    if unit == "ratio":
+        return f"{value:.3f}"
+    if unit == "%":
+        return f"{value:.3f} %"
+    if unit == "per M":
+        return f"{value:,.1f}"
     if unit == "MB":
         return f"{value:,.0f} MB"
     return f"{value:,.0f}"
@@ -456,12 +495,15 @@ def print_report(report: BenchReport, file=None) -> None:
 
 
 def run_bench(config: str = "default", quick: bool = False, reps: int = 3,
-              json_path: str | None = None) -> BenchReport:
-    """Measure the config variant named ``config``, print the table, and write
-    ``json_path`` if given."""
+              json_path: str | None = None, parts: tuple[str, ...] = tuple(PARTS)) -> BenchReport:
+    """Measure ``parts`` of the config variant named ``config``, print the table, and
+    write ``json_path`` if given."""
     if json_path is not None and not Path(json_path).resolve().parent.is_dir():
         raise BenchError(f"cannot write {json_path}: no such directory")
-    report = measure(config, quick, reps)
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        raise BenchError(f"unknown bench part '{unknown[0]}' (valid: {', '.join(PARTS)})")
+    report = measure(config, quick, reps, parts=parts)
     print_report(report)
     if json_path is not None:
         Path(json_path).write_text(json.dumps(report.to_json(), indent=2) + "\n")

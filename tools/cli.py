@@ -112,9 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "the scenario CONFIG and run it on the model, Spike or "
                                    "QEMU. Each guest's console streams in its own colour; "
                                    "a statistics table follows. See docs/cli.md.")
-    p.add_argument("config", nargs="?", default="demo", metavar="CONFIG",
+    p.add_argument("config", nargs="?", default=None, metavar="CONFIG",
                    help="scenario name (hypervisor/configs/CONFIG.toml) or a TOML path "
-                        "(default: demo)")
+                        "(default: demo, or the snapshot's with --restore)")
     p.add_argument("--soc", default="default", metavar="VARIANT",
                    help="SoC configuration variant (default: default)")
     p.add_argument("--platform", default="model", choices=("model", "spike", "qemu"),
@@ -122,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeline", metavar="PNG", help="draw which VM ran when into PNG")
     p.add_argument("--json", metavar="FILE", help="write the results as JSON")
     p.add_argument("--plain", action="store_true", help="no colour")
+    p.add_argument("--save-at", nargs=2, metavar=("CYCLE", "FILE"),
+                   help="save a snapshot of the model at cycle CYCLE to FILE, then run on "
+                        "to the end")
+    p.add_argument("--restore", metavar="FILE",
+                   help="start from the snapshot FILE (saved by --save-at) instead of booting")
     _machine_options(p)
 
     p = sub.add_parser("bench", help="measure simulation speed, build time and memory",
@@ -134,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="repetitions per figure (default: 3, minimum 1)")
     p.add_argument("--config", default="default", metavar="VARIANT",
                    help="SoC configuration variant (default: default)")
+    p.add_argument("--only", action="append", metavar="PART",
+                   help="measure only PART (repeatable): sim, hypervisor, workloads")
     for module in _plugins():
         module.add_parser(sub)
     return parser
@@ -303,14 +310,20 @@ def cmd_run(args) -> int:
     opts = _machine_args(args)
     if args.platform != "model":
         for flag, value in (("--vcd", args.vcd), ("--commits", args.commits),
-                            ("--history", args.history), ("--gcc", args.gcc)):
+                            ("--history", args.history), ("--gcc", args.gcc),
+                            ("--save-at", args.save_at), ("--restore", args.restore)):
             if value:
                 raise CliError(f"{flag} needs --platform model")
     for flag, path in (("--json", args.json), ("--timeline", args.timeline)):
         _check_output_path(flag, path)
-    scenario = hvrun.load_scenario(args.config, cfg)
-    view = ScenarioView([vm.name for vm in sorted(scenario.vms, key=lambda vm: vm.index)],
-                        plain=args.plain)
+    save_at, resume = _snapshot_args(args, cfg, opts["max_cycles"])
+    if resume is None:
+        scenario = hvrun.load_scenario(args.config or "demo", cfg)
+        vm_names = [vm.name for vm in sorted(scenario.vms, key=lambda vm: vm.index)]
+    else:
+        scenario = hvrun.load_scenario(args.config, cfg) if args.config else None
+        vm_names = list(hvrun.saved_scenario(resume).vm_names)
+    view = ScenarioView(vm_names, plain=args.plain)
     progress = _Progress(opts["max_cycles"], view.console)
     machine_options = {"vcd": opts["vcd"], "opt": args.opt, "history": args.history,
                        "cc": "gcc" if args.gcc else None}
@@ -319,15 +332,54 @@ def cmd_run(args) -> int:
             scenario, cfg, platform=args.platform, max_cycles=opts["max_cycles"],
             backend=args.backend, on_event=view.event,
             on_progress=progress if args.platform == "model" else None,
-            machine_options=machine_options, commits=args.commits)
+            machine_options=machine_options, commits=args.commits, save_at=save_at,
+            resume=resume, on_saved=_saved_line)
     finally:
         progress.stop()
     view.print_table(result)
+    if resume is not None:
+        print(f"hvsim: resumed from {resume.label} at cycle {resume.cycles:,}",
+              file=sys.stderr)
     status, messages = run_status(result)
     for line in messages:
         print(f"hvsim: {line}", file=sys.stderr)
     print(f"hvsim: {run_summary(result)}", file=sys.stderr)
     return _write_outputs(result, args, status)
+
+
+def _snapshot_args(args, cfg, max_cycles: int):
+    """``(save_at, resume)`` of ``hvsim run``: ``(CYCLE, FILE)`` or None, the loaded
+    ``--restore`` snapshot or None; bad values raise one-line errors before any run."""
+    if not (args.save_at or args.restore):
+        return None, None
+    if args.backend != "compiled":
+        flag = "--save-at" if args.save_at else "--restore"
+        raise CliError(f"{flag} needs --backend compiled, not '{args.backend}'")
+    resume = None
+    if args.restore is not None:
+        from hardware.sim import snapshot
+
+        resume = snapshot.load(args.restore, cfg)
+    if args.save_at is None:
+        return None, resume
+    text, path = args.save_at
+    cycle = parse_count(text, "--save-at CYCLE")
+    if cycle > max_cycles:
+        raise CliError(f"--save-at cycle {cycle:,} is beyond --max-cycles {max_cycles:,}")
+    if resume is not None and cycle <= resume.cycles:
+        raise CliError(f"--save-at cycle {cycle:,} is not after the restored cycle "
+                       f"{resume.cycles:,}")
+    _check_output_path("--save-at", path)
+    from pathlib import Path
+
+    if not os.access(Path(path).resolve().parent, os.W_OK):
+        raise CliError(f"cannot write --save-at file {path}: permission denied")
+    return (cycle, path), resume
+
+
+def _saved_line(cycle: int, path, size: int) -> None:
+    print(f"hvsim: saved a snapshot at cycle {cycle:,} to {path} ({size:,} bytes)",
+          file=sys.stderr)
 
 
 def _check_output_path(flag: str, path: str | None) -> None:
@@ -479,7 +531,10 @@ def cmd_bench(args) -> int:
     if args.reps < 1:
         raise CliError(f"--reps must be >= 1, not {args.reps}")
     variant(args.config)
-    run_bench(args.config, quick=args.quick, reps=args.reps, json_path=args.json)
+    from tools.bench import PARTS
+
+    parts = tuple(args.only) if args.only else tuple(PARTS)
+    run_bench(args.config, quick=args.quick, reps=args.reps, json_path=args.json, parts=parts)
     return 0
 
 
@@ -503,7 +558,7 @@ def _input_errors() -> tuple[type[BaseException], ...]:
 #: Modules of the hypervisor run and the names of their one-line input errors; a
 #: module may also list extra classes in ``ERRORS``.
 HYPERVISOR_ERRORS = (("hypervisor.config", ("VmConfigError",)), ("hypervisor.build", ()),
-                     ("guests.kernels.build", ()), ("tools.hvrun", ("HvRunError",)),
+                     ("guests.build", ()), ("tools.hvrun", ("HvRunError",)),
                      ("tools.timeline", ("TimelineError",)))
 
 

@@ -318,3 +318,20 @@ def test_bench_bad_reps(capsys):
     status, _, err = run_cli(capsys, "bench", "--reps", "0")
     assert status == cli.EXIT_USAGE
     assert_one_error_line(err)
+
+
+def test_bench_unknown_part(capsys):
+    status, _, err = run_cli(capsys, "bench", "--only", "nonsense")
+    assert status != 0
+    assert_one_error_line(err)
+    assert "nonsense" in err and "workloads" in err
+
+
+def test_bench_ratio_units_keep_decimals():
+    figs = [Figure("workload_x_ipc", "x: IPC", "ratio", [0.8123]),
+            Figure("workload_x_tlb_miss_rate", "x: miss", "%", [0.0421]),
+            Figure("workload_x_exits_per_minstr", "x: exits", "per M", [1234.56])]
+    buf = io.StringIO()
+    print_report(BenchReport("default", True, 1, "bench.elf", figs), file=buf)
+    text = buf.getvalue()
+    assert "0.812" in text and "0.042 %" in text and "1,234.6" in text
