@@ -28,6 +28,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...], int, str], ...] = (
 #: Symbols that bracket sections, used by crt0 and the tests: name -> (section, edge).
 BOUNDARY_SYMBOLS = {
     "_text_start": (".text.init", "start"),
+    "_data_start": (".data", "start"),
     "_data_end": (".data", "end"),
     "_bss_start": (".bss", "start"),
     "_bss_end": (".bss", "end"),

@@ -537,6 +537,8 @@ static void test_dbcn(void)
               SBI_ERR_INVALID_PARAM);
     check_err("dbcn_write_past_end", sbi_debug_console_write(16, ram_end - 8, 0),
               SBI_ERR_INVALID_PARAM);
+    check_err("dbcn_write_one_past_end", sbi_debug_console_write(9, ram_end - 8, 0),
+              SBI_ERR_INVALID_PARAM);
     check_err("dbcn_write_wrap", sbi_debug_console_write(-PAGE, boot.mem_base + 2 * PAGE, 0),
               SBI_ERR_INVALID_PARAM);
     check_err("dbcn_write_length_max", sbi_debug_console_write(-1ul, (unsigned long)line, 0),
@@ -604,6 +606,8 @@ static void test_hvsim_pointers(void)
     check_err("hvsim_stats_outside", sbi_hvsim_stats(OUTSIDE_GPA, 0, sizeof stats_buf),
               SBI_ERR_INVALID_ADDRESS);
     check_err("hvsim_stats_past_end", sbi_hvsim_stats(ram_end - 16, 0, sizeof stats_buf),
+              SBI_ERR_INVALID_ADDRESS);
+    check_err("hvsim_stats_one_past_end", sbi_hvsim_stats(ram_end - 47, 0, 48),
               SBI_ERR_INVALID_ADDRESS);
     check_err("hvsim_stats_wrap", sbi_hvsim_stats(-16ul, 0, sizeof stats_buf),
               SBI_ERR_INVALID_ADDRESS);

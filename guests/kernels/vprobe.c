@@ -106,6 +106,7 @@ static uint64_t one_round(unsigned r)
     __asm__ volatile("sfence.vma" ::: "memory");
     uint64_t bad = spin_with_patterns(regs, SPIN);
     check(r, "s-register mask", bad, 0);
+    check(r, "sip (it asked for no interrupt)", csr_read(sip), 0);
     unsigned before = breaks;
     __asm__ volatile("ebreak");
     check(r, "breakpoints taken", breaks - before, 1);

@@ -1,29 +1,17 @@
-"""Chaos guests: random VS-mode programs that do anything a guest can do (issue 5, "Bad
-input": "A guest can do anything and the hypervisor survives it"; docs/hypervisor.md,
-"Fault containment").
+"""Chaos cases: a random VS-mode guest next to a reference VM (issue 5, "Bad input": "A
+guest can do anything and the hypervisor survives it"; docs/hypervisor.md, "Fault
+containment").
 
-``programs()`` is a Hypothesis strategy of ``ChaosProgram``: 5..60 items, each a short
-piece of RISC-V assembly, rendered by ``ChaosProgram.asm()`` as the body ``chaos_main``
-of a guest over ``guests/kernels/chaos_rt.S`` (whose trap handler skips every
-exception delegated to the guest and silences every interrupt, so the program goes on
-after its faults). The items: SBI calls (the implemented extensions with random
-functions and arguments, pointers and lengths anywhere, and random extension ids);
-loads, stores, AMOs and LR/SC of every width to addresses in and around the guest's
-RAM, in and beyond the virtual UART page, and far away; CSR accesses, VS-visible and
-HS/M-only (these trap); privileged and hypervisor instructions; ``wfi`` with and
-without a timer; ``sret`` into VS or VU; fences; ``ebreak``; yields; ``vsatp`` values
-(an identity Sv39 table, bare, and random ones); ``stimecmp`` writes; wild jumps; raw
-instruction words; and now and then an infinite loop.
-
-``chaos_cases()`` draws the rest of a test case (the chaos VM's fault policy,
-watchdog, priority, UART and position next to a reference VM). ``write_case`` writes a
-case as ``chaos.S``, ``chaos.elf`` and ``chaos.toml``; ``hvsim run <dir>/chaos.toml``
+The guest programs come from the isolation fuzzer's generator ``tools/isolation/gen.py``
+(``gen.programs``: SBI calls with random and boundary arguments, wild loads, stores,
+AMOs and fetches, CSRs of every privilege, hypervisor instructions, wfi, VS/VU
+switches, random VS page tables over the other partitions' and the hypervisor's
+addresses...), aimed at ``TARGETS``. This module adds what only the chaos test needs:
+``chaos_cases()`` draws the rest of a test case (the chaos VM's fault policy, watchdog,
+priority, UART and position next to a reference VM); ``write_case`` writes a case as
+``chaos.S``, ``chaos.elf`` and ``chaos.toml``, and ``hvsim run <dir>/chaos.toml``
 replays it. ``python -m tests.system.chaos <dir>`` rebuilds ``<dir>/chaos.S`` (for
 instance pasted from a failing test's output) and prints the command.
-
-Numbers come from the tables: CSR addresses from ``hardware.isa.csrs``, instruction
-encodings from ``hardware.isa.instructions``, PTE bits from ``hardware.mmu.sv39``, the
-guest memory map from ``hypervisor.config``; the runtime uses ``encoding.h``/``sbi.h``.
 """
 
 from __future__ import annotations
@@ -31,14 +19,10 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 from hypothesis import strategies as st
 
-from hardware.isa.csrs import CSRS, IRQ_FIELDS, MSTATUS_FIELDS, SATP_MODES
-from hardware.isa.instructions import BY_NAME
-from hardware.mmu import sv39
-from hypervisor.config import DTB_SLOT, GUEST_RAM_BASE, GUEST_UART_BASE
+from tools.isolation import gen
 
 #: RAM of the chaos VM (bytes): small, because a restart zeroes it (about 0.5 cycles
 #: per byte) and that time is charged to the restarted VM (see WATCHDOGS_US).
@@ -47,490 +31,14 @@ CHAOS_RAM = 128 << 10
 #: cycles, 7 ms), else the restart alone trips the watchdog of the new life
 #: (test_hv_chaos.py::test_restart_time_is_not_charged_to_the_new_life).
 WATCHDOGS_US = (8_000, 15_000)
-#: Bytes of the guest's scratch buffer ``chaos_scratch`` (4 KiB aligned).
-SCRATCH = 8192
-#: Guest page size; the virtual UART owns one page.
-PAGE = 4096
-#: SRST reason of a chaos guest that found its vCPU not in the reset state at entry
-#: (``| CSR number``; the vendor range of SBI 10.1), passed to chaos_rt.S as CHAOS_DIRTY.
-DIRTY_REASON = 0xF0C5_0000
-#: The runtime every chaos guest is linked with.
-RUNTIME = Path(__file__).resolve().parents[2] / "guests" / "kernels" / "chaos_rt.S"
-#: SBI extension ids (SBI spec v2.0) and the firmware's own (docs/hypervisor.md, "SBI").
-SBI_EXTS = {"BASE": 0x10, "TIME": 0x54494D45, "IPI": 0x735049, "RFENCE": 0x52464E43,
-            "HSM": 0x48534D, "SRST": 0x53525354, "DBCN": 0x4442434E, "HVSIM": 0x0A006876}
-MAX_U64 = (1 << 64) - 1
+#: What the chaos VM aims at: the default SoC's hypervisor and the two first 2 MiB
+#: partition slots, where the reference VM and the chaos VM go.
+TARGETS = gen.Targets.default(own_ram=CHAOS_RAM)
 
-u64 = st.integers(0, MAX_U64)
 
-
-class Item(NamedTuple):
-    """One step of a chaos program: what it is and its assembly lines."""
-
-    kind: str
-    asm: str
-
-
-@dataclass(frozen=True)
-class ChaosProgram:
-    """A generated guest body."""
-
-    items: tuple[Item, ...]
-
-    def asm(self) -> str:
-        """The whole generated source (``chaos_main`` plus its data)."""
-        out = ["/* A chaos guest body, generated by tests/system/chaos.py; link with",
-               " * guests/kernels/chaos_rt.S (include paths: guests/kernels and the",
-               " * generated encoding.h/platform.h). */",
-               "#include \"encoding.h\"", "#include \"sbi.h\"", "",
-               "    .text", "    .globl chaos_main", "chaos_main:"]
-        for i, item in enumerate(self.items):
-            out.append(f"    /* item {i}: {item.kind} */")
-            out += [f"    {line}" if not line.endswith(":") else line
-                    for line in item.asm.splitlines()]
-        out += ["    j chaos_exit", "", *_data_section()]
-        return "\n".join(out) + "\n"
-
-
-def _data_section() -> list[str]:
-    """The identity Sv39 root table (four 1 GiB leaves over guest-physical 0..4 GiB,
-    RWX, A/D set, no U) and the scratch buffer."""
-    flags = sum(1 << sv39.PTE_BITS[k] for k in "VRWXAD")
-    out = ["    .section .data.chaos_pt, \"aw\"", "    .balign 4096", "    .globl chaos_pt",
-           "chaos_pt:"]
-    out += [f"    .dword {((gib << 30) >> 12 << 10) | flags:#x}" for gib in range(4)]
-    out += [f"    .zero {(512 - 4) * 8}", "",
-            "    .section .bss.chaos_scratch, \"aw\", @nobits", "    .balign 4096",
-            "    .globl chaos_scratch", "chaos_scratch:", f"    .zero {SCRATCH}"]
-    return out
-
-
-# --------------------------------------------------------------------------- values
-
-
-def _li(reg: str, value: int) -> str:
-    return f"li {reg}, {value & MAX_U64:#x}"
-
-
-class Value(NamedTuple):
-    """A register value: a constant (``li``) or an address expression (``la``)."""
-
-    op: str
-    expr: str
-
-    def load(self, reg: str) -> str:
-        return f"{self.op} {reg}, {self.expr}"
-
-
-def const(v: int) -> Value:
-    return Value("li", f"{v & MAX_U64:#x}")
-
-
-def scratch(off: int) -> Value:
-    return Value("la", f"chaos_scratch + {off}" if off >= 0 else f"chaos_scratch - {-off}")
-
-
-CONTINUATION = Value("la", "9f")
-RAM_END = GUEST_RAM_BASE + CHAOS_RAM
-
-#: Addresses outside the guest's RAM and UART page, and at their edges.
-OUTSIDE = (0, 8, 0xFFF, GUEST_RAM_BASE - 8, GUEST_RAM_BASE - 1, RAM_END, RAM_END + 8,
-           RAM_END - 4, RAM_END + PAGE, GUEST_UART_BASE - 8, GUEST_UART_BASE + PAGE,
-           0x4000_0000, 0xC000_0000, 1 << 39, (1 << 41) - 8, 1 << 41, 1 << 63, MAX_U64 - 7,
-           0x0200_0000, 0x0C00_0000, 0x0010_0000)
-#: Addresses at the edges of the guest's RAM (inside).
-RAM_EDGES = (GUEST_RAM_BASE, GUEST_RAM_BASE + 4, RAM_END - 8, RAM_END - 1,
-             RAM_END - DTB_SLOT, RAM_END - 16)
-
-
-def addresses(*, for_store: bool) -> st.SearchStrategy[Value]:
-    """Where a load or store goes. Stores inside the guest's RAM only hit the scratch
-    buffer and the RAM edges (the start code and the DTB), so the program survives."""
-    uart = st.one_of(st.integers(0, 15), st.integers(0, PAGE - 1)).map(
-        lambda off: const(GUEST_UART_BASE + off))
-    kinds = [st.integers(-8, SCRATCH + 8).map(scratch), uart,
-             st.sampled_from(RAM_EDGES).map(const), st.sampled_from(OUTSIDE).map(const),
-             u64.map(const)]
-    if not for_store:
-        kinds.append(st.integers(0, CHAOS_RAM - 1).map(lambda o: const(GUEST_RAM_BASE + o)))
-    return st.one_of(kinds)
-
-
-#: Lengths and sizes SBI calls get.
-LENGTHS = (0, 1, 7, 48, 255, 256, 257, PAGE, DTB_SLOT, CHAOS_RAM, CHAOS_RAM + 1,
-           1 << 32, 1 << 63, MAX_U64)
-sbi_args = st.one_of(st.integers(0, 8).map(const), st.sampled_from(LENGTHS).map(const),
-                     addresses(for_store=True), st.sampled_from((0, 1, 0xFFFF_FFFF)).map(const),
-                     u64.map(const))
-
-
-# --------------------------------------------------------------------------- items
-
-
-def _norvc(lines: list[str], norvc: bool) -> list[str]:
-    """Keep the assembler from compressing ``lines`` when ``norvc``."""
-    return [".option push", ".option norvc", *lines, ".option pop"] if norvc else lines
-
-
-def _addi(reg: str, n: int) -> list[str]:
-    """Add ``n`` (|n| <= 4094) to ``reg`` with 12-bit immediates."""
-    half = n // 2
-    return [f"addi {reg}, {reg}, {k}" for k in (half, n - half) if k]
-
-
-LOADS = ("lb", "lbu", "lh", "lhu", "lw", "lwu", "ld")
-STORES = ("sb", "sh", "sw", "sd")
-#: (base, data) register pairs: a3/a1 and sp give the compressed forms (C.LW/C.SW,
-#: C.LWSP/C.SWSP...), t0/t2 the 32-bit ones.
-BASES = ("t0", "a3", "sp")
-
-
-@st.composite
-def load_item(draw) -> Item:
-    op, addr, base = draw(st.sampled_from(LOADS)), draw(addresses(for_store=False)), \
-        draw(st.sampled_from(BASES))
-    rd = draw(st.sampled_from(("t1", "a0", "a2", "zero")))
-    offset = draw(st.sampled_from((0, 0, 8, -8, 2047, -2048)))
-    lines = [addr.load(base), *_addi(base, -offset), f"{op} {rd}, {offset}({base})"]
-    return Item(f"{op} {addr.expr}", "\n".join(_norvc(lines, draw(st.booleans()))))
-
-
-@st.composite
-def store_item(draw) -> Item:
-    op, addr, base = draw(st.sampled_from(STORES)), draw(addresses(for_store=True)), \
-        draw(st.sampled_from(BASES))
-    rs = draw(st.sampled_from(("t2", "a1", "zero")))
-    lines = [addr.load(base), *([_li(rs, draw(u64))] if rs != "zero" else []),
-             f"{op} {rs}, 0({base})"]
-    return Item(f"{op} {addr.expr}", "\n".join(_norvc(lines, draw(st.booleans()))))
-
-
-AMOS = ("amoswap", "amoadd", "amoxor", "amoand", "amoor", "amomin", "amomax", "amominu",
-        "amomaxu")
-
-
-@st.composite
-def amo_item(draw) -> Item:
-    addr = draw(addresses(for_store=True))
-    width = draw(st.sampled_from(("w", "d")))
-    order = draw(st.sampled_from(("", ".aq", ".rl", ".aqrl")))
-    form = draw(st.sampled_from(("amo", "lr", "sc", "lrsc")))
-    lines = [addr.load("t0"), _li("t1", draw(u64))]
-    if form == "amo":
-        lines.append(f"{draw(st.sampled_from(AMOS))}.{width}{order} t2, t1, (t0)")
-    if form in ("lr", "lrsc"):
-        lines.append(f"lr.{width}{order} t2, (t0)")
-    if form in ("sc", "lrsc"):
-        lines.append(f"sc.{width}{order} t2, t1, (t0)")
-    return Item(f"{form}.{width} {addr.expr}", "\n".join(lines))
-
-
-def _csr_group(lo: int, hi: int, *, skip: tuple[str, ...] = ()) -> tuple[tuple[str, int], ...]:
-    return tuple((r.name, r.addr) for r in CSRS if lo <= r.addr <= hi and r.name not in skip)
-
-
-#: CSRs a VS-mode guest reaches (S-level, redirected to the VS copies, and the counters).
-VS_CSRS = _csr_group(0x100, 0x1FF) + _csr_group(0xC00, 0xCFF)
-#: VS-visible CSRs whose writes keep the runtime alive (stvec, satp and stimecmp have
-#: their own items).
-VS_WRITABLE = _csr_group(0x100, 0x1FF, skip=("stvec", "satp", "stimecmp"))
-#: Hypervisor and VS CSRs (virtual-instruction exception from VS) and M-mode CSRs
-#: (illegal instruction).
-HS_M_CSRS = _csr_group(0x200, 0x2FF) + _csr_group(0x600, 0x6FF) + _csr_group(0x300, 0x3FF) \
-    + _csr_group(0xB00, 0xBFF) + _csr_group(0xF00, 0xFFF)
-CSR_OPS = ("csrrw", "csrrs", "csrrc")
-
-
-def csr_num(name: str) -> int:
-    return next(addr for n, addr in VS_CSRS + HS_M_CSRS if n == name)
-
-
-@st.composite
-def csr_item(draw) -> Item:
-    write = draw(st.booleans())
-    pool = st.sampled_from(VS_WRITABLE if write else VS_CSRS)
-    name, num = draw(st.one_of(pool, st.sampled_from(HS_M_CSRS),
-                               st.integers(0, 0xFFF).map(lambda n: (f"csr {n:#x}", n))))
-    if not write:
-        return Item(f"read {name}", f"csrr t0, {num:#x}")
-    op = draw(st.sampled_from(CSR_OPS))
-    if draw(st.booleans()):
-        return Item(f"{op}i {name}", f"{op}i t0, {num:#x}, {draw(st.integers(0, 31))}")
-    value = draw(st.one_of(u64, st.sampled_from((0, MAX_U64, 2, 0x20, 0x222)),
-                           st.integers(0, 0xFFFF)))
-    return Item(f"{op} {name}", f"{_li('t1', value)}\n{op} t0, {num:#x}, t1")
-
-
-@st.composite
-def stvec_item(draw) -> Item:
-    """A wild trap vector: the next trap goes anywhere."""
-    return Item("write stvec", f"{draw(addresses(for_store=False)).load('t1')}\n"
-                               f"csrw {csr_num('stvec'):#x}, t1")
-
-
-SATP = csr_num("satp")
-
-
-@st.composite
-def satp_item(draw) -> Item:
-    """vsatp (the guest's satp): the identity table, bare, or a random value."""
-    kind = draw(st.sampled_from(("identity", "identity", "bare", "random", "sv39-random")))
-    fence = ["sfence.vma"] if draw(st.booleans()) else []
-    sv39_mode = SATP_MODES["sv39"] << 60
-    if kind == "identity":
-        asid = draw(st.integers(0, 0xFFFF)) << 44
-        lines = ["la t0, chaos_pt", "srli t0, t0, 12", _li("t1", sv39_mode | asid),
-                 "or t0, t0, t1"]
-    elif kind == "bare":
-        lines = ["li t0, 0"]
-    elif kind == "random":
-        lines = [_li("t0", draw(u64))]
-    else:
-        lines = [_li("t0", sv39_mode | draw(st.integers(0, (1 << 60) - 1)))]
-    return Item(f"satp {kind}", "\n".join([*lines, f"csrw {SATP:#x}, t0", *fence]))
-
-
-STIMECMP, TIME, SIE = csr_num("stimecmp"), csr_num("time"), csr_num("sie")
-SSTATUS, SEPC = csr_num("sstatus"), csr_num("sepc")
-
-
-def _bit(fields, name: str) -> int:
-    return next(f.mask for f in fields if f.name == name)
-
-
-SSTATUS_SIE, SSTATUS_SPP = _bit(MSTATUS_FIELDS, "SIE"), _bit(MSTATUS_FIELDS, "SPP")
-SIE_SSIE, SIE_STIE = _bit(IRQ_FIELDS, "SSI"), _bit(IRQ_FIELDS, "STI")
-DELTAS = (0, 1, 50, 500, 5_000, 50_000)
-#: Latest guest time a timer may be set to, in ticks (20 ms): a VM that waits for a
-#: later timer legitimately keeps the run going past its end (its watchdog counts CPU
-#: time only), so no value the guest writes to stimecmp or SBI set_timer lies beyond.
-TIMER_HORIZON = 200_000
-#: Timer deadlines: soon, now, or never (UINT64_MAX: no timer).
-timer_values = st.one_of(st.integers(0, TIMER_HORIZON), st.sampled_from((0, 1, MAX_U64)))
-
-
-def _now_plus(delta: int) -> list[str]:
-    """t0 := time + delta (time reads as 0 where it traps, as in VU without
-    scounteren.TM)."""
-    return ["li t0, 0", f"csrr t0, {TIME:#x}", _li("t1", delta), "add t0, t0, t1"]
-
-
-@st.composite
-def timer_item(draw) -> Item:
-    """A stimecmp write: relative to now, or an absolute deadline."""
-    if draw(st.booleans()):
-        value = draw(timer_values)
-        return Item(f"stimecmp {value:#x}", f"{_li('t0', value)}\ncsrw {STIMECMP:#x}, t0")
-    delta = draw(st.sampled_from(DELTAS))
-    return Item(f"stimecmp +{delta}", "\n".join([*_now_plus(delta),
-                                                 f"csrw {STIMECMP:#x}, t0"]))
-
-
-def _sbi(ext: int, fid: int, args: list[Value]) -> list[str]:
-    regs = [v.load(f"a{i}") for i, v in enumerate(args)]
-    return [*regs, _li("a6", fid), _li("a7", ext), "ecall"]
-
-
-@st.composite
-def wfi_item(draw) -> Item:
-    """wfi: bare, with stimecmp or SBI set_timer armed and STIE on, or after a self-IPI."""
-    how = draw(st.sampled_from(("bare", "stimecmp", "sbi-timer", "ipi")))
-    stie, ssie = SIE_STIE, SIE_SSIE
-    if how == "bare":
-        return Item("wfi", "wfi")
-    if how == "ipi":
-        lines = _sbi(SBI_EXTS["IPI"], 0, [const(1), const(0)])
-        lines += [_li("t1", ssie), f"csrs {SIE:#x}, t1", "wfi", f"csrc {SIE:#x}, t1"]
-        return Item("wfi ipi", "\n".join(lines))
-    delta = draw(st.sampled_from(DELTAS))
-    lines = _now_plus(delta)
-    if how == "stimecmp":
-        lines.append(f"csrw {STIMECMP:#x}, t0")
-    else:
-        lines += ["mv a0, t0", *_sbi(SBI_EXTS["TIME"], 0, [])]
-    lines += [_li("t1", stie), f"csrs {SIE:#x}, t1", "wfi", f"csrc {SIE:#x}, t1",
-              "li t0, -1", f"csrw {STIMECMP:#x}, t0"]
-    return Item(f"wfi {how} +{delta}", "\n".join(lines))
-
-
-@st.composite
-def sret_item(draw) -> Item:
-    """sret to the next item, in VS (SPP = 1) or VU (SPP = 0)."""
-    spp = draw(st.booleans())
-    spp_bit = SSTATUS_SPP
-    lines = ["la s9, 9f", "la t0, 9f", f"csrw {SEPC:#x}, t0", _li("t1", spp_bit),
-             f"{'csrs' if spp else 'csrc'} {SSTATUS:#x}, t1", "sret", "9:"]
-    return Item(f"sret to {'VS' if spp else 'VU'}", "\n".join(lines))
-
-
-SIMPLE = {
-    "sfence.vma": "sfence.vma", "sfence.vma t0, t1": "sfence.vma t0, t1",
-    "fence.i": "fence.i", "fence": "fence", "fence.tso": "fence.tso",
-    "ebreak": ".option push\n.option norvc\nebreak\n.option pop", "c.ebreak": "c.ebreak",
-    "ecall yield": "\n".join(_sbi(SBI_EXTS["HVSIM"], 0, [])),
-    "nop": "nop",
-}
-
-
-def encode(name: str, rd: int = 0, rs1: int = 0, rs2: int = 0) -> int:
-    return BY_NAME[name].match | rd << 7 | rs1 << 15 | rs2 << 20
-
-
-#: Privileged and hypervisor instructions a VS guest may not run (x5 = t0, x6 = t1).
-PRIV_NAMES = ("mret", "hfence.vvma", "hfence.gvma", "hlv.b", "hlv.wu", "hlv.d", "hlvx.hu",
-              "hlvx.wu", "hsv.b", "hsv.w", "hsv.d")
-
-
-@st.composite
-def priv_item(draw) -> Item:
-    name = draw(st.sampled_from(PRIV_NAMES))
-    addr = draw(addresses(for_store=False))
-    word = encode(name, rd=6 if name.startswith("hl") else 0, rs1=5,
-                   rs2=6 if name.startswith("hs") else 0)
-    return Item(name, f"{addr.load('t0')}\n.word {word:#010x}")
-
-
-#: Major opcodes of the raw words: every 32-bit one but the control flow (BRANCH,
-#: JALR, JAL), which would leave the program.
-RAW_OPCODES = tuple(op for op in range(3, 128, 4) if op not in (0x63, 0x67, 0x6F))
-
-
-@st.composite
-def raw_item(draw) -> Item:
-    """A random 32-bit instruction word with any opcode but branches and jumps."""
-    word = draw(st.integers(0, (1 << 25) - 1)) << 7 | draw(st.sampled_from(RAW_OPCODES))
-    return Item(f"word {word:#010x}", f".word {word:#010x}")
-
-
-WILD_TARGETS = (0, GUEST_UART_BASE, GUEST_UART_BASE + 0x802, RAM_END, RAM_END - DTB_SLOT,
-                GUEST_RAM_BASE - 4, 0x4000_0000, 1 << 41, MAX_U64 - 3)
-
-
-@st.composite
-def jump_item(draw) -> Item:
-    """A jump anywhere; a fetch fault the guest sees resumes at the next item (s9)."""
-    target = draw(st.one_of(st.sampled_from(WILD_TARGETS), u64))
-    return Item(f"jump {target:#x}", f"la s9, 9f\n{_li('t0', target)}\njr t0\n9:")
-
-
-@st.composite
-def loop_item(draw) -> Item:
-    """Spin forever (the watchdog ends it), with interrupts on or off."""
-    sie = draw(st.booleans())
-    return Item("infinite loop" + (" SIE" if sie else ""),
-                (f"csrsi {SSTATUS:#x}, {SSTATUS_SIE}\n" if sie else "") + "1:\nj 1b")
-
-
-@st.composite
-def sbi_random_item(draw) -> Item:
-    """An SBI call with a random extension (implemented, legacy or unknown), function
-    and arguments."""
-    ext = draw(st.one_of(st.sampled_from(tuple(SBI_EXTS.values())), st.integers(0, 15),
-                         st.integers(0, 0xFFFF_FFFF), u64))
-    fid = draw(st.one_of(st.integers(0, 8), u64))
-    if ext == 8:
-        ext = 9                     # legacy shutdown: the ends of a VM have their own item
-    if ext == SBI_EXTS["SRST"] and fid == 0 or ext == SBI_EXTS["HSM"] and fid == 1:
-        fid += 16
-    args = draw(st.lists(sbi_args, min_size=1, max_size=6))
-    if ext in (SBI_EXTS["TIME"], 0):
-        args[0] = const(draw(timer_values))
-    return Item(f"sbi {ext:#x}.{fid:#x}", "\n".join(_sbi(ext, fid, args)))
-
-
-@st.composite
-def sbi_pointer_item(draw) -> Item:
-    """The calls that take pointers and lengths: DBCN write/read, HVSIM stats, HSM
-    non-retentive suspend (resume at the next item, or anywhere)."""
-    which = draw(st.sampled_from(("dbcn write", "dbcn read", "stats", "suspend")))
-    ptr, length = draw(sbi_args), draw(sbi_args)
-    hi = draw(st.sampled_from((const(0), const(0), const(1), const(0xFFFF_FFFF))))
-    if which.startswith("dbcn"):
-        lines = _sbi(SBI_EXTS["DBCN"], int(which == "dbcn read"), [length, ptr, hi])
-    elif which == "stats":
-        lines = _sbi(SBI_EXTS["HVSIM"], 3, [ptr, hi, length])
-    else:
-        resume = draw(st.one_of(st.just(CONTINUATION), addresses(for_store=False)))
-        kind = draw(st.sampled_from((0x8000_0000, 0, 0x8000_0001, 1, 0x1000_0000)))
-        arm = [*_now_plus(draw(st.sampled_from(DELTAS))), f"csrw {STIMECMP:#x}, t0",
-               _li("t1", SIE_STIE),
-               f"csrs {SIE:#x}, t1"] if draw(st.booleans()) else []
-        lines = ["la s9, 9f", *arm,
-                 *_sbi(SBI_EXTS["HSM"], 3, [const(kind), resume, draw(sbi_args)]), "9:"]
-    return Item(f"sbi {which}", "\n".join(lines))
-
-
-@st.composite
-def sbi_call_item(draw) -> Item:
-    """A call of an implemented function with argument values chosen to matter."""
-    ext_name = draw(st.sampled_from(("BASE", "TIME", "IPI", "RFENCE", "HSM", "HVSIM",
-                                     "legacy")))
-    masks = st.sampled_from((0, 1, 2, 3, MAX_U64)).map(const)
-    bases = st.sampled_from((0, 1, MAX_U64, 64)).map(const)
-    if ext_name == "legacy":
-        ext, fid = draw(st.sampled_from((0, 1, 2, 3, 4, 5, 6, 7))), 0
-        args = [draw(st.one_of(timer_values.map(const), sbi_args) if ext else
-                     timer_values.map(const))]
-    elif ext_name in ("IPI", "RFENCE"):
-        ext, fid = SBI_EXTS[ext_name], draw(st.integers(0, 7))
-        args = [draw(masks), draw(bases), draw(sbi_args), draw(sbi_args), draw(sbi_args)]
-    elif ext_name == "BASE":
-        ext, fid = SBI_EXTS[ext_name], draw(st.integers(0, 7))
-        args = [draw(st.one_of(st.sampled_from(tuple(SBI_EXTS.values())).map(const),
-                               sbi_args))]
-    elif ext_name == "TIME":
-        ext, fid = SBI_EXTS[ext_name], draw(st.integers(0, 2))
-        args = [const(draw(timer_values))]
-    elif ext_name == "HSM":
-        ext, fid = SBI_EXTS[ext_name], draw(st.sampled_from((0, 2, 4)))
-        args = [draw(st.sampled_from((0, 1, MAX_U64)).map(const)), draw(sbi_args),
-                draw(sbi_args)]
-    else:
-        ext, fid = SBI_EXTS[ext_name], draw(st.integers(0, 4))
-        args = [draw(sbi_args) for _ in range(3)]
-    return Item(f"sbi {ext_name} {fid}", "\n".join(_sbi(ext, fid, args)))
-
-
-@st.composite
-def sbi_end_item(draw) -> Item:
-    """A call that may end or reboot the VM: SRST with any type and reason, HSM
-    hart_stop, legacy shutdown."""
-    which = draw(st.sampled_from(("srst", "srst", "hart_stop", "legacy shutdown")))
-    if which == "srst":
-        args = [draw(st.sampled_from((0, 1, 2, 3, 0xF000_0000, MAX_U64)).map(const)),
-                draw(st.sampled_from((0, 1, 2, 0xE000_0000, 1 << 32)).map(const))]
-        lines = _sbi(SBI_EXTS["SRST"], draw(st.sampled_from((0, 0, 1))), args)
-    elif which == "hart_stop":
-        lines = _sbi(SBI_EXTS["HSM"], 1, [])
-    else:
-        lines = _sbi(8, 0, [])
-    return Item(f"sbi {which}", "\n".join(lines))
-
-
-@st.composite
-def simple_item(draw) -> Item:
-    name = draw(st.sampled_from(tuple(SIMPLE)))
-    return Item(name, SIMPLE[name])
-
-
-#: Item strategies by kind, each with its weight (out of the sum).
-ITEMS: dict[str, tuple[int, st.SearchStrategy[Item]]] = {
-    "load": (8, load_item()), "store": (8, store_item()), "amo": (5, amo_item()),
-    "csr": (10, csr_item()), "sbi-call": (8, sbi_call_item()),
-    "sbi-random": (6, sbi_random_item()), "sbi-pointer": (6, sbi_pointer_item()),
-    "simple": (6, simple_item()), "wfi": (4, wfi_item()), "timer": (3, timer_item()),
-    "sret": (3, sret_item()), "satp": (3, satp_item()), "priv": (3, priv_item()),
-    "raw": (2, raw_item()), "jump": (1, jump_item()), "stvec": (1, stvec_item()),
-    "loop": (1, loop_item()), "sbi-end": (1, sbi_end_item()),
-}
-_WEIGHTED = [kind for kind, (weight, _) in ITEMS.items() for _ in range(weight)]
-items = st.sampled_from(_WEIGHTED).flatmap(lambda kind: ITEMS[kind][1])
-
-
-def programs(min_items: int = 5, max_items: int = 60) -> st.SearchStrategy[ChaosProgram]:
-    """Chaos programs of ``min_items``..``max_items`` items."""
-    return st.lists(items, min_size=min_items, max_size=max_items).map(
-        lambda xs: ChaosProgram(tuple(xs)))
+def programs(min_items: int = 5, max_items: int = 60) -> st.SearchStrategy[gen.Program]:
+    """Chaos programs of ``min_items``..``max_items`` items against ``TARGETS``."""
+    return gen.programs(TARGETS, min_items, max_items)
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -540,7 +48,7 @@ def programs(min_items: int = 5, max_items: int = 60) -> st.SearchStrategy[Chaos
 class ChaosCase:
     """A chaos VM (with its policy) next to the reference VM."""
 
-    program: ChaosProgram
+    program: gen.Program
     on_fault: str = "stop"
     max_restarts: int = 1
     watchdog_us: int = WATCHDOGS_US[0]
@@ -579,32 +87,11 @@ def chaos_cases() -> st.SearchStrategy[ChaosCase]:
 # --------------------------------------------------------------------------- build
 
 
-def build_chaos_guest(source: Path, out: Path) -> Path:
-    """Assemble ``source`` (a generated body) with the runtime into the ELF ``out``."""
-    from guests.kernels.build import KERNELS_DIR, MARCH, OUT_DIR, linker_script
-    from hardware.config import variant
-    from hardware.isa.cheaders import write_headers
-    from tools.linker import write_if_changed
-    from tools.toolchain import build_elf
-
-    include = OUT_DIR / "include"
-    write_headers(variant("default"), include)
-    script = write_if_changed(OUT_DIR / "chaos-link.ld", linker_script())
-    return build_elf([RUNTIME, Path(source)], Path(out), linker_script=script,
-                     include_dirs=[KERNELS_DIR, include], opt="-O2", march=MARCH,
-                     defines={"CHAOS_DIRTY": f"{DIRTY_REASON:#x}"})
-
-
 def write_case(case: ChaosCase, folder: Path) -> Path:
     """Write ``chaos.S``, ``chaos.elf`` and ``chaos.toml`` into ``folder``; return the
     TOML path (``hvsim run <it>`` replays the case)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    source = folder / "chaos.S"
-    if not source.is_file() or source.read_text() != case.program.asm():
-        source.write_text(case.program.asm())
-    build_chaos_guest(source, folder / "chaos.elf")
-    toml = folder / "chaos.toml"
+    gen.build_adversary(case.program, folder, stem="chaos")
+    toml = Path(folder) / "chaos.toml"
     text = case.toml("chaos.elf")
     if not toml.is_file() or toml.read_text() != text:
         toml.write_text(text)
@@ -626,13 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     from tools.toolchain import ToolchainError
 
     try:
-        build_chaos_guest(source, folder / "chaos.elf")
+        gen.build_source(source, folder / "chaos.elf")
     except ToolchainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     toml = folder / "chaos.toml"
     if not toml.is_file():
-        toml.write_text(ChaosCase(ChaosProgram(())).toml("chaos.elf"))
+        toml.write_text(ChaosCase(gen.Program(())).toml("chaos.elf"))
     print(f"hvsim run {toml}")
     return 0
 

@@ -2,10 +2,12 @@
 do anything and the hypervisor survives it"; item 9: "A misbehaving guest is contained
 and reported; it never crashes the simulator or the hypervisor").
 
-Each example runs a random guest from ``tests/system/chaos.py`` (SBI calls with any
-arguments, wild loads/stores/AMOs, CSRs it may not touch, wfi, sret, vsatp, stimecmp,
-jumps, raw words, infinite loops) as VM ``chaos`` next to the well-behaved ``counter``
-guest as VM ``ref``, on one compiled ``Machine`` for the module. Properties
+Each example runs a random guest from ``tools/isolation/gen.py`` through
+``tests/system/chaos.py`` (SBI calls with any arguments, wild loads/stores/AMOs/fetches,
+CSRs it may not touch, wfi, VS/VU switches, random VS page tables over the other
+partitions, stimecmp, jumps, raw words, infinite loops) as VM ``chaos`` next to the
+well-behaved ``counter`` guest as VM ``ref``, on one compiled ``Machine`` for the
+module. Properties
 (docs/hypervisor.md, "Fault containment", "Console protocol"):
 
 - the run ends within ``MAX_CYCLES``, with no ``hv: panic`` or M-mode fatal line, no
@@ -31,7 +33,6 @@ about 25 under ``ci`` and ``dev`` (about 1 s each), thousands under ``campaign``
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
 from pathlib import Path
 
@@ -44,12 +45,13 @@ from hypervisor.config import GUEST_RAM_BASE, load_scenario
 from tests.system import chaos
 from tests.system import hvharness as hv
 from tools.hvrun import HvOutputError, ScenarioResult, parse_output, read_running_vm
+from tools.isolation import gen
 from tools.toolchain import BUILD_DIR
 
 CFG = variant("default")
 #: Cycle budget of one run: ``ref`` alone needs about 1.2 M; a chaos VM adds at most
 #: three lives spinning into a 15 ms watchdog, three restarts (70 k each) and a wait
-#: for a timer up to chaos.TIMER_HORIZON: about 2.5 M in all.
+#: for a timer up to gen.TIMER_HORIZON: about 2.5 M in all.
 MAX_CYCLES = 6_000_000
 #: Share of the profile's max_examples this test runs (ci/dev: 100 -> 25).
 CHAOS_SHARE = 0.25
@@ -144,7 +146,7 @@ def chaos_problems(case: chaos.ChaosCase, result: ScenarioResult) -> list[str]:
     bad = result.stats["chaos"]
     if bad.state not in END_STATES[case.on_fault]:
         out.append(f"chaos ended {bad.state} under on_fault = {case.on_fault}")
-    if bad.state == "shutdown" and bad.code & ~0xFFF == chaos.DIRTY_REASON:
+    if bad.state == "shutdown" and bad.code & ~0xFFF == gen.DIRTY_REASON:
         out.append(f"chaos (re)started with CSR {bad.code & 0xFFF:#x} not in its reset state")
     if bad.restarts > case.max_restarts:
         out.append(f"{bad.restarts} restarts, max {case.max_restarts}")
@@ -219,10 +221,11 @@ def test_hypervisor_survives_chaos_guest(machine, workdir, reference, case):
 
 
 def _case(*items: tuple[str, str], **kw) -> chaos.ChaosCase:
-    return chaos.ChaosCase(chaos.ChaosProgram(tuple(chaos.Item(*i) for i in items)), **kw)
+    return chaos.ChaosCase(gen.Program(tuple(gen.Item("fixed", asm, note)
+                                             for note, asm in items)), **kw)
 
 
-SSCRATCH = chaos.csr_num("sscratch")
+SSCRATCH = gen.csr_num("sscratch")
 SPIN = ("infinite loop", "1:\nj 1b")
 STORE_OUTSIDE = ("sd 0x40000000", "li t0, 0x40000000\nsd t0, 0(t0)")
 
@@ -244,11 +247,11 @@ def test_chaos_runtime_survives_its_own_faults(machine, workdir, reference):
     SIE set still shuts down cleanly."""
     case = _case(("illegal", ".word 0\n.word 0xffffffff"), ("ebreak", "c.ebreak\nebreak"),
                  ("misaligned", "la t0, chaos_scratch + 1\nld t1, 0(t0)\nsw t1, 2(t0)"),
-                 ("mret", f".word {chaos.encode('mret'):#010x}"),
-                 ("hlv.d", f"li t0, 0x80000000\n.word {chaos.encode('hlv.d', 6, 5):#010x}"),
-                 ("timer irq", f"li t0, {chaos.SIE_STIE}\ncsrs {chaos.SIE:#x}, t0\n"
-                               f"csrw {chaos.STIMECMP:#x}, zero\n"
-                               f"csrsi {chaos.SSTATUS:#x}, {chaos.SSTATUS_SIE}\nnop\nnop"))
+                 ("mret", f".word {gen.encode('mret'):#010x}"),
+                 ("hlv.d", f"li t0, 0x80000000\n.word {gen.encode('hlv.d', 6, 5):#010x}"),
+                 ("timer irq", f"li t0, {gen.SIE_STIE}\ncsrs {gen.SIE:#x}, t0\n"
+                               f"csrw {gen.STIMECMP:#x}, zero\n"
+                               f"csrsi {gen.SSTATUS:#x}, {gen.SSTATUS_SIE}\nnop\nnop"))
     result = run_case(machine, workdir, case)
     assert problems(case, result, reference) == []
     assert result.stats["chaos"].clean, result.raw[-1500:]
@@ -286,8 +289,24 @@ def test_watchdog_report_names_pc(machine, workdir, reference):
 
 def test_unknown_sbi_extensions_are_one_record_key(machine, workdir, reference):
     """Calls of unknown extensions with different function ids are one ``other``
-    count in ``@sbi`` (docs/hypervisor.md, "Console protocol")."""
-    calls = [(f"sbi 0x9.{fid}", f"li a6, {fid}\nli a7, 9\necall") for fid in (0, 1)]
+    count in ``@sbi`` (docs/hypervisor.md, "Console protocol"); 0x20 is past the legacy
+    range 0x00..0x0F (SBI spec v2.0 chapter 5) and names no extension."""
+    calls = [(f"sbi 0x20.{fid}", f"li a6, {fid}\nli a7, 0x20\necall") for fid in (0, 1)]
     case = _case(*calls)
     result = run_case(machine, workdir, case)
     assert result.stats["chaos"].sbi.get("other") == 2
+
+
+def test_vu_block_runs_at_the_alias_and_returns(machine, workdir, reference):
+    """Under the runtime's Sv39 table a VU block runs at the VU alias of the code, stays
+    in VU over its own faults, and its closing ecall traps to VS, not to the hypervisor:
+    only the VS-mode call of an unknown extension after it reaches the SBI."""
+    unknown = f"li a7, {gen.NO_EXT:#x}\necall"
+    body = ["la t0, chaos_scratch", "sd t0, 0(t0)", ".word 0", "ld t1, 8(t0)"]
+    vu = "\n".join([*gen._sret_lines(False), *body, "la s9, 9f", unknown, "9:"])
+    case = _case(("sv39", "\n".join(gen.SATP_SETUPS["sv39"])), ("vu", vu),
+                 ("unknown sbi", unknown))
+    result = run_case(machine, workdir, case)
+    assert problems(case, result, reference) == []
+    assert result.stats["chaos"].clean, result.raw[-1500:]
+    assert result.stats["chaos"].sbi.get("other") == 1

@@ -36,12 +36,14 @@ from hardware.config import ConfigError, SocConfig, variant
 from tools.fuzz import FuzzError
 from tools.fuzz.coverage import Coverage
 from tools.fuzz.gen import MAX_ITEMS, GenOptions, Program, programs, shrink_items, template
+from tools.isolation import IsolationError
 from tools.toolchain import BUILD_DIR
 
 #: Exit status when the campaign found failures (2 = bad input, as every hvsim command).
 EXIT_OK, EXIT_FAILURES = 0, 3
-#: Exceptions whose messages the CLI shows as one-line input errors.
-ERRORS = (FuzzError,)
+#: Exceptions whose messages the CLI shows as one-line input errors (``hvsim fuzz
+#: isolation`` raises IsolationError).
+ERRORS = (FuzzError, IsolationError)
 #: Items per program by default (about 1,000 generated instructions).
 DEFAULT_LENGTH = 400
 #: Records compared at most per program (a generated program of MAX_ITEMS items
@@ -60,11 +62,11 @@ DEFAULT_OUT = BUILD_DIR / "fuzz-cpu"
 SHRINK_GRACE_S = 30
 
 
-class _TimeUp(BaseException):
+class TimeUp(BaseException):
     """Raised inside a Hypothesis test to end the search when the campaign is over."""
 
 
-class _Restart(BaseException):
+class Restart(BaseException):
     """Raised inside a Hypothesis test to start a fresh search (Hypothesis keeps a tree
     of every example a search explored, so one endless search grows without bound)."""
 
@@ -224,10 +226,7 @@ class CampaignOptions:
 
     def check(self) -> SocConfig:
         """Validate; return the SoC config. Raises FuzzError (one line)."""
-        if not self.minutes > 0:
-            raise FuzzError(f"--minutes must be positive, not {self.minutes}")
-        if self.workers < 1:
-            raise FuzzError(f"--workers must be at least 1, not {self.workers}")
+        check_budget(self.minutes, self.workers)
         if not 1 <= self.length <= MAX_ITEMS:
             raise FuzzError(f"--length must be 1..{MAX_ITEMS} items, not {self.length}")
         try:
@@ -236,16 +235,64 @@ class CampaignOptions:
             raise FuzzError(str(exc)) from None
 
 
-def prepare_out(out: Path) -> None:
-    """Create the output folder (and db/, failures/, work/); FuzzError if unwritable."""
+def check_budget(minutes: float, workers: int, error: type[Exception] = FuzzError) -> None:
+    """``error`` (one line) unless ``minutes`` is positive and ``workers`` at least 1."""
+    if not minutes > 0:
+        raise error(f"--minutes must be positive, not {minutes}")
+    if workers < 1:
+        raise error(f"--workers must be at least 1, not {workers}")
+
+
+def prepare_out(out: Path, subdirs: tuple[str, ...] = ("db", "failures", "work"),
+                error: type[Exception] = FuzzError) -> None:
+    """Create the output folder and its ``subdirs`` (the last one gets a write probe);
+    ``error`` (one line) if it cannot be written."""
     try:
-        for sub in ("db", "failures", "work"):
+        for sub in subdirs:
             (out / sub).mkdir(parents=True, exist_ok=True)
-        probe = out / "work" / f".probe-{os.getpid()}"
+        probe = out / subdirs[-1] / f".probe-{os.getpid()}"
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
-        raise FuzzError(f"cannot write campaign folder {out}: {exc.strerror or exc}") from None
+        raise error(f"cannot write campaign folder {out}: {exc.strerror or exc}") from None
+
+
+# --------------------------------------------------------------------------- searches
+
+
+def search_seed(seed: int | None, index: int, run: int) -> int | None:
+    """The seed of worker ``index``'s search number ``run`` (None: random)."""
+    return None if seed is None else seed * 1_000_003 + index * 7919 + run
+
+
+def hypothesis_search(strategy, body, *, db: Path, key: bytes, seed: int | None = None,
+                      reuse: bool = False, multiple_bugs: bool = False) -> None:
+    """One Hypothesis search of ``body`` over ``strategy`` in the campaign profile
+    (random unless ``seed``, no deadline, no health checks, quiet), with the example
+    database in the folder ``db`` under ``key`` (replayed first when ``reuse``).
+    Returns when ``body`` raised TimeUp or Restart, or once its failures (assertion
+    errors; each kind separately with ``multiple_bugs``) are shrunk."""
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    phases = [Phase.reuse] * reuse + [Phase.generate, Phase.shrink]
+
+    @settings(database=DirectoryBasedExampleDatabase(str(db)), max_examples=10**9,
+              deadline=None, phases=phases, suppress_health_check=list(HealthCheck),
+              verbosity=Verbosity.quiet, print_blob=False, report_multiple_bugs=multiple_bugs)
+    @given(strategy)
+    def search(example):
+        body(example)
+
+    # hypothesis.seed() would turn the database off: set the seed and the shared
+    # database key on the wrapped test directly.
+    if seed is not None:
+        search._hypothesis_internal_use_seed = seed
+    search._hypothesis_internal_database_key = key
+    try:
+        search()
+    except* (TimeUp, Restart, AssertionError):
+        pass
 
 
 # --------------------------------------------------------------------------- workers
@@ -279,78 +326,66 @@ def save_failure(out: Path, name: str, program: Program, outcome: Outcome, note:
     return folder
 
 
+class Reporter:
+    """A worker's counts since its last message (``stats``, a fresh ``new()`` after
+    each), sent to the parent with ``put`` at most every REPORT_S seconds unless
+    forced."""
+
+    def __init__(self, put, index: int, new):
+        self.put, self.index, self.new = put, index, new
+        self.stats = new()
+        self.last = time.monotonic()
+
+    def send(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self.last >= REPORT_S:
+            self.put(("stats", self.index, self.stats))
+            self.stats = self.new()
+            self.last = now
+
+
 class _Search:
     """One worker's state across its Hypothesis searches."""
 
     def __init__(self, index: int, opts: CampaignOptions, cfg: SocConfig, deadline: float,
                  queue):
         self.index, self.opts, self.cfg = index, opts, cfg
-        self.deadline, self.queue = deadline, queue
+        self.deadline = deadline
         self.oracle = Oracle(cfg, opts.out / "work", opts.oracle)
-        self.stats = WorkerStats()
-        self.last_sent = time.monotonic()
+        self.counts = Reporter(queue.put, index, WorkerStats)
         self.failing: list[tuple[Program, Outcome]] = []
         self.saved = 0
         self.parent = os.getppid()
         self.in_search = 0
 
-    def send(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if force or now - self.last_sent >= REPORT_S:
-            self.queue.put(("stats", self.index, self.stats))
-            self.stats = WorkerStats()
-            self.last_sent = now
-
     def check(self, program: Program) -> None:
         """The body of the Hypothesis test."""
         if time.monotonic() >= self.deadline or os.getppid() != self.parent:
-            raise _TimeUp
+            raise TimeUp
         if self.in_search >= SEARCH_PROGRAMS and not self.failing:
-            raise _Restart
+            raise Restart
         self.in_search += 1
         t0 = time.perf_counter()
         outcome = self.oracle.run(program)
-        self.stats.busy_s += time.perf_counter() - t0
-        self.stats.programs += 1
-        self.stats.instructions += outcome.instructions
-        self.stats.coverage.observe(outcome.records, program.body_range, program.tags)
+        self.counts.stats.busy_s += time.perf_counter() - t0
+        self.counts.stats.programs += 1
+        self.counts.stats.instructions += outcome.instructions
+        self.counts.stats.coverage.observe(outcome.records, program.body_range, program.tags)
         outcome.records = []
-        self.send()
+        self.counts.send()
         if not outcome.ok:
             self.failing.append((program, outcome))
             raise ProgramFailed(outcome.reason)
 
     def search(self, run: int) -> None:
         """One Hypothesis search: until a failure (shrunk and saved) or the deadline."""
-        from hypothesis import HealthCheck, Phase, Verbosity, given, settings
-        from hypothesis.database import DirectoryBasedExampleDatabase
-
-        phases = [Phase.generate, Phase.shrink]
-        if run == 0 and self.index == 0:
-            phases.insert(0, Phase.reuse)
-        db = DirectoryBasedExampleDatabase(str(self.opts.out / "db"))
         strategy = programs(self.cfg, length=self.opts.length,
                             min_length=max(1, self.opts.length // 2),
                             options=self.oracle.options)
-
-        @settings(database=db, max_examples=10**9, deadline=None, phases=phases,
-                  suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
-                  print_blob=False, report_multiple_bugs=False)
-        @given(strategy)
-        def fuzz_cpu(program):
-            self.check(program)
-
-        # hypothesis.seed() would turn the database off: set the seed and the shared
-        # database key on the wrapped test directly.
-        if self.opts.seed is not None:
-            fuzz_cpu._hypothesis_internal_use_seed = \
-                self.opts.seed * 1_000_003 + self.index * 7919 + run
-        fuzz_cpu._hypothesis_internal_database_key = DB_KEY
         self.failing, self.in_search = [], 0
-        try:
-            fuzz_cpu()
-        except (_TimeUp, _Restart, ProgramFailed, AssertionError):
-            pass
+        hypothesis_search(strategy, self.check, db=self.opts.out / "db", key=DB_KEY,
+                          seed=search_seed(self.opts.seed, self.index, run),
+                          reuse=run == 0 and self.index == 0)
         self.save_smallest()
 
     def save_smallest(self) -> None:
@@ -377,9 +412,9 @@ class _Search:
                 f"{hypothesis_items}, item deletion to {len(program.items)} items "
                 f"({len(program.insns)} instructions); {len(self.failing)} failing runs")
         save_failure(self.opts.out, name, program, outcome, note)
-        self.stats.failures += 1
-        self.stats.saved.append(name)
-        self.send(force=True)
+        self.counts.stats.failures += 1
+        self.counts.stats.saved.append(name)
+        self.counts.send(force=True)
 
 
 def _worker(index: int, opts: CampaignOptions, deadline_s: float, queue) -> None:
@@ -391,7 +426,7 @@ def _worker(index: int, opts: CampaignOptions, deadline_s: float, queue) -> None
         while time.monotonic() < search.deadline:
             search.search(run)
             run += 1
-        search.send(force=True)
+        search.counts.send(force=True)
         queue.put(("done", index, None))
     except BaseException as exc:  # noqa: BLE001 - report any worker crash to the parent
         queue.put(("error", index, f"{type(exc).__name__}: {exc}"))
@@ -470,40 +505,26 @@ def run_campaign(opts: CampaignOptions, stream=sys.stderr) -> CampaignResult:
                            opts.length, oracle)
     _warm_up(cfg, oracle)
     result = CampaignResult(workers=opts.workers, oracle=oracle)
-    ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    ctx = process_context()
     queue = ctx.Queue()
     budget = opts.minutes * 60
-    procs = [ctx.Process(target=_worker, args=(i, opts, budget, queue), daemon=True)
-             for i in range(opts.workers)]
     t0 = time.monotonic()
-    for p in procs:
-        p.start()
-    running, last_line = len(procs), 0.0
+    procs = start_processes(ctx, _worker, [(i, opts, budget, queue)
+                                           for i in range(opts.workers)])
+
+    def handle(kind: str, index: int, payload) -> None:
+        if kind == "stats":
+            result.add(payload)
+        elif kind == "error":
+            result.errors.append(f"worker {index}: {payload}")
+
     try:
-        while running:
-            try:
-                kind, index, payload = queue.get(timeout=REPORT_S)
-            except queue_mod.Empty:
-                if not any(p.is_alive() for p in procs):
-                    break
-                kind = None
-            if kind == "stats":
-                result.add(payload)
-            elif kind in ("done", "error"):
-                running -= 1
-                if kind == "error":
-                    result.errors.append(f"worker {index}: {payload}")
-            now = time.monotonic()
-            if now - last_line >= REPORT_S:
-                _line(stream, result.progress(cfg, now - t0))
-                last_line = now
+        collect(queue.get, len(procs), lambda: any(p.is_alive() for p in procs), handle,
+                lambda: progress_line(stream, result.progress(cfg, time.monotonic() - t0)))
     finally:
-        for p in procs:
-            p.join(timeout=5)
-            if p.is_alive():
-                p.terminate()
+        join_processes(procs)
     result.wall_s = time.monotonic() - t0
-    _line(stream, result.progress(cfg, result.wall_s), end=True)
+    progress_line(stream, result.progress(cfg, result.wall_s), end=True)
     _write_results(out, cfg, result)
     return result
 
@@ -516,10 +537,54 @@ def _warm_up(cfg: SocConfig, oracle: str) -> None:
     Machine(cfg)
 
 
+def process_context():
+    """The multiprocessing context of worker processes: fork where there is one (the
+    workers inherit what the parent built), else spawn."""
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+
+
+def start_processes(ctx, target, args: list[tuple]) -> list:
+    """One daemon process of ``target`` per tuple of ``args``, started."""
+    procs = [ctx.Process(target=target, args=a, daemon=True) for a in args]
+    for p in procs:
+        p.start()
+    return procs
+
+
+def join_processes(procs: list, timeout: float = 5.0) -> None:
+    """Wait for ``procs`` a little each; terminate those still alive."""
+    for p in procs:
+        p.join(timeout=timeout)
+        if p.is_alive():
+            p.terminate()
+
+
+def collect(get, running: int, alive, handle, tick) -> None:
+    """The parent's side of a campaign: take worker messages ``(kind, index, payload)``
+    with ``get(timeout=...)`` and pass them to ``handle`` until ``running`` workers
+    have sent "done" or "error", or none is ``alive()`` and the queue is empty; call
+    ``tick()`` about every REPORT_S seconds."""
+    last = 0.0
+    while running:
+        try:
+            kind, index, payload = get(timeout=REPORT_S)
+        except queue_mod.Empty:
+            if not alive():
+                break
+            kind = None
+        if kind is not None:
+            handle(kind, index, payload)
+            running -= kind in ("done", "error")
+        now = time.monotonic()
+        if now - last >= REPORT_S:
+            tick()
+            last = now
+
+
 _LAST_LOG = [0.0]
 
 
-def _line(stream, text: str, end: bool = False) -> None:
+def progress_line(stream, text: str, end: bool = False) -> None:
     """The live progress line: rewritten in place on a terminal; otherwise (a log
     file) one line every LOG_S seconds and at the end."""
     if stream is None:
@@ -541,14 +606,13 @@ def _write_results(out: Path, cfg: SocConfig, result: CampaignResult) -> None:
 # --------------------------------------------------------------------------- CLI
 
 
-#: Exceptions the CLI reports as one-line input errors.
-ERRORS = (FuzzError,)
-
-
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Register ``hvsim fuzz cpu --minutes N [--workers K] [--seed S] [--out DIR]``."""
+    """Register ``hvsim fuzz cpu --minutes N [--workers K] [--seed S] [--out DIR]`` and
+    ``hvsim fuzz isolation`` (tools/isolation/campaign.py)."""
+    from tools.isolation import campaign as isolation
+
     p = subparsers.add_parser("fuzz", help="fuzzing campaigns",
-                              description="Fuzzing campaigns. Subcommand: cpu.")
+                              description="Fuzzing campaigns. Subcommands: cpu, isolation.")
     sub = p.add_subparsers(dest="fuzz_command", metavar="TARGET",
                            parser_class=type(p))
     sub.required = True
@@ -573,6 +637,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     c.add_argument("--oracle", default="auto", choices=("auto", "cosim", "spike"),
                    help="lockstep co-simulation, or signatures on Spike (default: auto)")
     c.set_defaults(func=cmd_fuzz_cpu)
+    isolation.add_parser(sub)
     return p
 
 

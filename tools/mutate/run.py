@@ -650,7 +650,7 @@ ERRORS = (MutateError,)
 
 def add_parser(subparsers) -> None:
     """``hvsim mutate hw ...`` (the ``mutate`` command with its ``hw`` subcommand)."""
-    p = subparsers.add_parser("mutate", help="mutation testing of the hardware",
+    p = subparsers.add_parser("mutate", help="mutation testing of the hardware and firmware",
                               description="Mutation testing: inject bugs automatically and "
                                           "measure which the tests catch.")
     sub = p.add_subparsers(dest="mutate_target", metavar="TARGET", parser_class=type(p))
@@ -692,6 +692,9 @@ def add_parser(subparsers) -> None:
     hw.add_argument("--json", metavar="FILE",
                     help="write the results here (default: build/mutate/hw-UNIT-seedS.json)")
     hw.set_defaults(func=cmd_mutate_hw)
+    from tools.mutate.fwrun import add_subparser
+
+    add_subparser(sub)
 
 
 __all__ = ["ERRORS", "KINDS", "MutateError", "MutantMachine", "Outcome", "Plan", "add_parser",

@@ -1,0 +1,259 @@
+"""Each isolation property (tools/isolation/oracles.py, gstage.py; docs/fuzzing.md)
+fires on a planted violation and stays quiet on the legal neighbour of that record:
+synthetic trace chunks over a small synthetic layout, and a synthetic G-stage table in
+a fake memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tools.isolation import gstage
+from tools.isolation.layout import (DEVICE, FREE_RAM, HV_DATA, HV_FREE, HV_STATIC, M_STAGE,
+                                    UNMAPPED, Layout, Region)
+from tools.isolation.oracles import FIELDS, INTERRUPT_BIT, TraceChecker
+
+M, HV_CODE, HV_RW, VM0, VM1 = 0x8000_0000, 0x8000_1000, 0x8004_0000, 0x8020_0000, 0x8040_0000
+RUNNING = HV_RW + 0x100
+LAYOUT = Layout((Region(0, 0x1000_0000, UNMAPPED), Region(0x1000_0000, 0x1000_1000, DEVICE),
+                 Region(0x1000_1000, M, UNMAPPED), Region(M, HV_CODE, M_STAGE),
+                 Region(HV_CODE, HV_RW, HV_STATIC), Region(HV_RW, 0x8010_0000, HV_DATA),
+                 Region(0x8010_0000, VM0, HV_FREE), Region(VM0, VM1, 0),
+                 Region(VM1, 0x8060_0000, 1), Region(0x8060_0000, 0x8100_0000, FREE_RAM),
+                 Region(0x8100_0000, 1 << 64, UNMAPPED)), ("a", "b"))
+NOP, SD, LD, ECALL = 0x13, 0x00B53023, 0x00053583, 0x73
+VS, HS, MM = (1, 1), (1, 0), (3, 0)
+
+
+def rec(pc_paddr, *, mode=VS, insn=NOP, trap=0, cause=0, rd=0, wdata=0, store=None, load=None,
+        cycle=0):
+    """One record: ``mode`` = (priv, v); ``store``/``load`` = physical address."""
+    priv, v = mode
+    r = dict.fromkeys(FIELDS, 0)
+    r.update(pc=pc_paddr, pc_paddr=pc_paddr, insn=insn, trap=trap, cause=cause, priv=priv, v=v,
+             rd=rd, rd_wdata=wdata, cycle=cycle)
+    if store is not None:
+        r.update(mem_paddr=store, mem_addr=store, mem_wmask=0xFF, mem_wdata=wdata)
+    if load is not None:
+        r.update(mem_paddr=load, mem_addr=load, mem_rmask=0xFF)
+    return r
+
+
+def schedule(vm: int) -> dict:
+    """The hypervisor's store of ``vm`` to hv_running_vm."""
+    return rec(HV_CODE, mode=HS, insn=SD, store=RUNNING, wdata=vm & 0xFFFFFFFF)
+
+
+def chunk(*records) -> dict:
+    return {f: np.array([r[f] for r in records], dtype=np.uint64) for f in FIELDS}
+
+
+def check(*records, **kw) -> TraceChecker:
+    """A checker (VM 0 scheduled, boot over) fed ``records`` in cycle order."""
+    rows = [dict(r, cycle=r["cycle"] or i) for i, r in enumerate(records)]
+    chk = TraceChecker(LAYOUT, RUNNING, booted=True, current=0, **kw)
+    chk.feed(chunk(*rows))
+    chk.finish()
+    return chk
+
+
+def props(chk: TraceChecker) -> set[str]:
+    return set(chk.counts)
+
+
+def test_a_clean_trace_is_clean():
+    chk = check(rec(VM0), rec(VM0, insn=SD, store=VM0 + 8), rec(VM0, insn=LD, load=VM0 + 16),
+                rec(HV_CODE, mode=HS, insn=SD, store=HV_RW + 8), schedule(1), rec(VM1))
+    assert chk.ok, [v.line() for v in chk.violations]
+
+
+@pytest.mark.parametrize("addr, bad", [(VM0 + 0x1000, False), (VM1, True), (HV_RW, True),
+                                       (M, True), (0x8060_0000, True)])
+def test_guest_stores_stay_in_their_partition(addr, bad):
+    chk = check(rec(VM0, insn=SD, store=addr))
+    assert props(chk) == ({"integrity"} if bad else set())
+
+
+@pytest.mark.parametrize("addr, bad", [(VM0 + 8, False), (VM1 + 8, True), (HV_CODE, True)])
+def test_guest_loads_stay_in_their_partition(addr, bad):
+    assert props(check(rec(VM0, insn=LD, load=addr))) == ({"confidentiality"} if bad else set())
+
+
+@pytest.mark.parametrize("addr, bad", [(HV_RW + 8, False), (0x1000_0000, False), (VM0, False),
+                                       (VM1, True), (HV_CODE, True), (M, True),
+                                       (0x8010_0000, True), (0x8060_0000, True)])
+def test_hypervisor_stores_only_for_the_scheduled_vm(addr, bad):
+    chk = check(rec(HV_CODE, mode=HS, insn=SD, store=addr))
+    assert props(chk) == ({"integrity"} if bad else set())
+
+
+def test_hypervisor_loads_of_another_vm_are_a_leak_its_code_is_not():
+    assert props(check(rec(HV_CODE, mode=HS, insn=LD, load=VM1))) == {"confidentiality"}
+    assert check(rec(HV_CODE, mode=HS, insn=LD, load=HV_CODE)).ok
+    assert check(schedule(1), rec(HV_CODE, mode=HS, insn=LD, load=VM1)).ok
+
+
+def test_m_mode_may_store_anywhere_but_runs_only_the_m_stage():
+    assert check(rec(M, mode=MM, insn=SD, store=HV_CODE)).ok
+    assert props(check(rec(HV_CODE, mode=MM))) == {"no-escalation"}
+
+
+def test_before_boot_the_hypervisor_writes_every_partition():
+    chk = TraceChecker(LAYOUT, RUNNING)
+    chk.feed(chunk(rec(HV_CODE, mode=HS, insn=SD, store=VM1), schedule(0), rec(VM0)))
+    assert chk.ok
+    chk.feed(chunk(rec(HV_CODE, mode=HS, insn=SD, store=VM1)))
+    assert props(chk) == {"integrity"}
+
+
+@pytest.mark.parametrize("record", [
+    rec(HV_RW, mode=VS),                        # V=1 fetch from hypervisor memory
+    rec(VM0, mode=HS),                          # HS runs guest code
+    rec(VM1, mode=VS),                          # the unscheduled VM runs
+    rec(VM0, insn=0x30002573),                  # csrr a0, mstatus at V=1, no trap
+    rec(VM0, insn=0x60002573),                  # csrr a0, hstatus
+    rec(VM0, insn=0x6000C073),                  # hlv.b zero, (ra) (funct3 4)
+    rec(VM0, insn=0x30200073),                  # mret
+])
+def test_escalations(record):
+    assert props(check(record)) == {"no-escalation"}
+
+
+def test_trapped_escalation_attempts_are_fine():
+    assert check(rec(VM0, insn=0x30002573, trap=1, cause=2), rec(HV_CODE, mode=HS)).ok
+    assert check(rec(VM0, insn=0x14002573)).ok     # csrr a0, sscratch (VS copy)
+
+
+def _irq_to_guest(code: int) -> list[dict]:
+    return [rec(VM0, trap=1, cause=INTERRUPT_BIT | code), rec(VM0 + 0x100)]
+
+
+def _ecall(a7: int) -> list[dict]:
+    return [rec(VM0, insn=0x00100893, rd=17, wdata=a7), rec(VM0, insn=ECALL, trap=1, cause=10),
+            rec(HV_CODE, mode=HS)]
+
+
+def test_an_interrupt_nobody_asked_for_is_misrouted():
+    assert props(check(*_irq_to_guest(5))) == {"interrupt-routing"}
+    assert props(check(*_irq_to_guest(9))) == {"interrupt-routing"}
+
+
+def test_interrupts_asked_for_are_fine():
+    assert check(*_ecall(0x54494D45), *_irq_to_guest(5)).ok
+    assert check(*_ecall(0x735049), *_irq_to_guest(1)).ok
+    assert check(rec(VM0, insn=0x14D51073), *_irq_to_guest(5)).ok     # csrw stimecmp, a0
+    assert props(check(*_ecall(0x735049), *_irq_to_guest(5))) == {"interrupt-routing"}
+
+
+def test_an_interrupt_taken_by_the_hypervisor_is_an_exit_not_a_delivery():
+    chk = check(rec(VM0, trap=1, cause=INTERRUPT_BIT | 5), rec(HV_CODE, mode=HS))
+    assert chk.ok and chk.coverage["exit irq timer"] == 1
+
+
+def test_availability_counts_cycles_per_two_periods():
+    period, budget = 4000, 2000
+    starved = [rec(VM0, cycle=0), schedule(1) | {"cycle": 10}]
+    starved += [rec(VM1, cycle=c) for c in range(20, 20000, 50)]
+    starved += [schedule(0) | {"cycle": 20000}, rec(VM0, cycle=20010)]
+    chk = TraceChecker(LAYOUT, RUNNING, budgets={0: (budget, period)}, booted=True, current=0)
+    chk.feed(chunk(*starved))
+    chk.finish()
+    assert props(chk) == {"availability"}
+    fair = []
+    for p in range(6):
+        t = p * period
+        fair += [schedule(0) | {"cycle": t}, rec(VM0, cycle=t + 1), rec(VM0, cycle=t + 1800),
+                 schedule(1) | {"cycle": t + 2100}, rec(VM1, cycle=t + 2101)]
+    chk = TraceChecker(LAYOUT, RUNNING, budgets={0: (budget, period)}, booted=True, current=0)
+    chk.feed(chunk(*fair, schedule(0) | {"cycle": 6 * period}, rec(VM0, cycle=6 * period + 1)))
+    chk.finish()
+    assert chk.ok, [v.line() for v in chk.violations]
+
+
+def test_observations_do_not_depend_on_how_the_trace_is_cut():
+    rows = [rec(VM0, insn=SD, store=VM0 + 8 * i, wdata=i, cycle=i) for i in range(10)]
+    whole = TraceChecker(LAYOUT, RUNNING, observe=(0,), booted=True, current=0)
+    whole.feed(chunk(*rows))
+    cut = TraceChecker(LAYOUT, RUNNING, observe=(0,), booted=True, current=0)
+    cut.feed(chunk(*rows[:3]))
+    cut.feed(chunk(*rows[3:]))
+    assert whole.observation(0) == cut.observation(0)
+    other = TraceChecker(LAYOUT, RUNNING, observe=(0,), booted=True, current=0)
+    other.feed(chunk(*rows[:9], rec(VM0, insn=SD, store=VM0, wdata=99, cycle=9)))
+    assert other.observation(0) != whole.observation(0)
+
+
+# --------------------------------------------------------------------------- G stage
+
+
+class FakeRam:
+    """Sparse memory of 8-byte words for the G-stage walker."""
+
+    def __init__(self):
+        self.words: dict[int, int] = {}
+
+    def put(self, addr: int, value: int) -> None:
+        self.words[addr] = value
+
+    def read(self, addr: int, n: int) -> bytes:
+        return b"".join(self.words.get(addr + i, 0).to_bytes(8, "little") for i in range(0, n, 8))
+
+
+LEAF = 0xDF  # V R W X U A D (G clear)
+ROOT, L1 = HV_RW + 0x4000, HV_RW + 0x8000
+
+
+def _table(ram: FakeRam, base: int, size: int, extra: int | None = None) -> int:
+    """An Sv39x4 table mapping guest RAM 0x8000_0000.. to ``base`` with 2 MiB leaves."""
+    ram.put(ROOT + 8 * 2, (L1 >> 12) << 10 | 1)
+    for i in range(size >> 21):
+        ram.put(L1 + 8 * i, ((base + (i << 21)) >> 12) << 10 | LEAF)
+    if extra is not None:
+        ram.put(L1 + 8 * (size >> 21), (extra >> 12) << 10 | LEAF)
+    return 8 << 60 | 1 << 44 | ROOT >> 12
+
+
+def _vms(size):
+    from types import SimpleNamespace
+    return [SimpleNamespace(index=0, name="a", base=VM0, size=size)]
+
+
+def _debug(ram: FakeRam, hgatps: list[int]) -> int:
+    rec_at, vms, nvms = HV_RW + 0x1000, HV_RW + 0x2000, HV_RW + 0x3000
+    for i, v in enumerate((gstage.DEBUG_MAGIC, vms, nvms, 0x40, 0x8, 0)):
+        ram.put(rec_at + 8 * i, v)
+    ram.put(nvms, len(hgatps))
+    for i, h in enumerate(hgatps):
+        ram.put(vms + 0x40 * i + 8, h)
+    return rec_at
+
+
+def _gcheck(ram, hgatps, size):
+    in_hv = lambda a: HV_RW <= a < 0x8010_0000  # noqa: E731
+    return gstage.check_all(ram.read, _debug(ram, hgatps), _vms(size), in_hv, 14)
+
+
+def test_gstage_exact_partition_is_clean():
+    ram = FakeRam()
+    assert _gcheck(ram, [_table(ram, VM0, 4 << 20)], 4 << 20) == []
+
+
+def test_gstage_one_page_too_many_and_missing_permission():
+    ram = FakeRam()
+    probs = _gcheck(ram, [_table(ram, VM0, 2 << 20, extra=VM1)], 2 << 20)
+    assert len(probs) == 1 and "outside its partition" in probs[0]
+    ram = FakeRam()
+    h = _table(ram, VM0, 2 << 20)
+    ram.put(L1, (VM0 >> 12) << 10 | (LEAF & ~0x10))
+    assert "lacks U" in _gcheck(ram, [h], 2 << 20)[0]
+
+
+def test_gstage_shared_vmids_and_wrong_mode():
+    from types import SimpleNamespace
+    ram = FakeRam()
+    h = _table(ram, VM0, 2 << 20)
+    vms = [SimpleNamespace(index=i, name=n, base=VM0, size=2 << 20) for i, n in enumerate("ab")]
+    in_hv = lambda a: HV_RW <= a < 0x8010_0000  # noqa: E731
+    probs = gstage.check_all(ram.read, _debug(ram, [h, h]), vms, in_hv, 14)
+    assert any("share VMID 1" in p for p in probs)
+    assert "not Sv39x4" in _gcheck(FakeRam(), [0], 2 << 20)[0]

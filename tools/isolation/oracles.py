@@ -1,0 +1,429 @@
+"""The isolation properties as executable checks over one run of the model (issue 7,
+item 1; docs/fuzzing.md, "Properties", states each precisely).
+
+``TraceChecker`` consumes the retirement trace in chunks (numpy arrays of the
+``rvfi_*`` fields, including the physical addresses ``pc_paddr``/``mem_paddr`` and the
+``cycle`` of each record) and checks, record by record and in vectorised form:
+
+- **integrity**: a guest (V=1) store lands in the partition its instruction was fetched
+  from; after boot, a hypervisor (HS) store lands in the hypervisor's data, a device,
+  or the partition of the VM it works for (the VM whose instruction retired last); no
+  HS store touches the M stage, the hypervisor's code and read-only data, its unused
+  reserve, or unowned RAM.
+- **confidentiality**: the same rules for loads (a guest reads only its partition; HS
+  reads only the partition of the VM it works for; HS never reads the M stage).
+- **no-escalation**: V=1 instructions are fetched from a partition and run in VS or VU;
+  nothing fetched from a partition retires with V=0; M-mode runs only from the M stage
+  and the boot ROM; a V=1 access to an HS-, VS- or M-level CSR (address bits 9:8 of 2
+  or 3), a hypervisor load/store or fence, or MRET never retires without trapping.
+- **interrupt-routing**: an interrupt delivered to a VM (the record after the trap has
+  V=1) is one that VM asked for: a timer after it called SBI set_timer (TIME or legacy)
+  or wrote ``stimecmp``; a software interrupt after it sent an IPI or wrote ``sip``;
+  never an external interrupt (the hypervisor gives guests no interrupt controller).
+- **availability** (for the VMs named in ``budgets``): in every window of two periods
+  between the VM's first and last instruction, the cycles spent running it or working
+  for it are at least its budget minus the slack (``availability_slack``).
+
+End-of-run checks (``check_memory``/``check_gstage``) compare hashes of the regions
+nobody may change after boot, and walk each VM's G-stage table (``gstage.py``).
+``observation`` hashes a VM's architectural trace for the noninterference property.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tools.isolation.layout import (DEVICE, FREE_RAM, HV_DATA, HV_FREE, HV_STATIC, M_STAGE,
+                                    UNMAPPED, Layout)
+
+#: The properties, with a one-line statement each (docs/fuzzing.md has the details).
+PROPERTIES: dict[str, str] = {
+    "integrity": "nothing outside the running VM's partition changes, except the "
+                 "hypervisor's own data and devices",
+    "confidentiality": "no VM and no hypervisor work for a VM reads another VM's memory; "
+                       "a victim's observations do not depend on its neighbour",
+    "no-escalation": "guest instructions run with V=1 from their partition; HS/M-level "
+                     "CSRs and instructions trap",
+    "interrupt-routing": "every interrupt delivered to a VM is one it asked for",
+    "availability": "every VM gets its budget in every two periods",
+    "gstage": "each VM's G-stage table maps exactly its partition; VMIDs are distinct",
+}
+#: Fields of a trace chunk (``hardware.soc.soc.RVFI_FIELDS`` without ``valid``).
+FIELDS = ("pc", "insn", "trap", "cause", "priv", "v", "rd", "rd_wdata", "mem_addr",
+          "mem_rmask", "mem_wmask", "mem_wdata", "pc_paddr", "mem_paddr", "cycle")
+#: Violations kept per property (the rest are counted).
+MAX_KEPT = 20
+INTERRUPT_BIT = 1 << 63
+#: Interrupt codes by class (priv spec table 3.6; VS codes are the S code + 1).
+IRQ_CLASS = {1: "soft", 2: "soft", 5: "timer", 6: "timer", 9: "external", 10: "external"}
+#: SBI extension ids that arm the timer or send IPIs (SBI spec v2.0 ch. 5-7).
+TIMER_EXTS = (0x00, 0x54494D45)
+IPI_EXTS = (0x04, 0x735049)
+CSR_STIMECMP, CSR_SIP = 0x14D, 0x144
+ECALL_FROM_VS = 10
+A0, A6, A7 = 10, 16, 17
+#: What a VM may lose of its budget per two-period window to hypervisor work it is not
+#: charged for (switches, the scheduler's timer): a tenth of the budget plus a constant.
+AVAILABILITY_SLACK_FRACTION, AVAILABILITY_SLACK_CYCLES = 0.1, 500
+#: Fields hashed for a VM's observations (noninterference).
+OBSERVED = ("pc", "insn", "trap", "cause", "priv", "rd", "rd_wdata", "mem_addr",
+            "mem_rmask", "mem_wmask", "mem_wdata")
+#: CSRs whose value depends on time (a VM reading them observes the schedule).
+TIME_CSRS = (0xC00, 0xC01, 0xC02, 0x14D)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken property at one record."""
+
+    prop: str
+    cycle: int
+    pc: int
+    addr: int
+    detail: str
+
+    def line(self) -> str:
+        """One line: property, cycle, pc, address and what happened."""
+        return (f"{self.prop}: cycle {self.cycle} pc {self.pc:#x} addr {self.addr:#x}: "
+                f"{self.detail}")
+
+
+@dataclass
+class _VmState:
+    a7: int = 0
+    a6: int = 0
+    asked: set = field(default_factory=set)
+
+
+def availability_slack(budget: int) -> int:
+    """Cycles of its budget a VM may lose per two-period window."""
+    return int(budget * AVAILABILITY_SLACK_FRACTION) + AVAILABILITY_SLACK_CYCLES
+
+
+def _is_system(insn: np.ndarray) -> np.ndarray:
+    return (insn & 0x7F) == 0x73
+
+
+def _csr_access(insn: np.ndarray) -> np.ndarray:
+    f3 = (insn >> 12) & 7
+    return _is_system(insn) & (f3 != 0) & (f3 != 4)
+
+
+def _csr_writes(insn: np.ndarray) -> np.ndarray:
+    """CSR instructions that write: csrrw/csrrwi always, the set/clear forms when rs1 or
+    the immediate is nonzero."""
+    f3 = (insn >> 12) & 7
+    rs1 = (insn >> 15) & 31
+    return _csr_access(insn) & (((f3 & 3) == 1) | (rs1 != 0))
+
+
+def _privileged_insn(insn: np.ndarray) -> np.ndarray:
+    """HLV/HSV (funct3 4), HFENCE.VVMA/GVMA (funct7 0x11/0x31) and MRET."""
+    f3 = (insn >> 12) & 7
+    f7 = insn >> 25
+    sys = _is_system(insn)
+    return sys & ((f3 == 4) | ((f3 == 0) & ((f7 == 0x11) | (f7 == 0x31)))
+                  | (insn == 0x30200073))
+
+
+class TraceChecker:
+    """Streaming checks of one run (see the module docstring). ``budgets`` maps VM
+    index -> (budget, period) in cycles for the availability property."""
+
+    def __init__(self, layout: Layout, running_addr: int,
+                 budgets: dict[int, tuple[int, int]] | None = None,
+                 observe: tuple[int, ...] = (), booted: bool = False, current: int = -1):
+        self.layout = layout
+        self.running_addr = running_addr
+        self.budgets = dict(budgets or {})
+        self.violations: list[Violation] = []
+        self.counts: Counter = Counter()
+        self.coverage: Counter = Counter()
+        self.rows = 0
+        self._current = current
+        self._booted = booted
+        self._vms = [_VmState() for _ in layout.vm_names]
+        self._pending: dict | None = None
+        self._time: dict[int, list[np.ndarray]] = {vm: [] for vm in self.budgets}
+        self._observe = {vm: hashlib.sha256() for vm in observe}
+        self._observed = Counter()
+
+    # ---- reporting
+
+    def _report(self, prop: str, rows: np.ndarray, arr: dict, detail) -> None:
+        """Record a violation of ``prop`` at each of ``rows`` (indices into ``arr``);
+        ``detail(i)`` describes row i."""
+        if not len(rows):
+            return
+        self.counts[prop] += len(rows)
+        kept = sum(v.prop == prop for v in self.violations)
+        for i in rows[:max(0, MAX_KEPT - kept)]:
+            i = int(i)
+            addr = int(arr["mem_paddr"][i]) if arr["mem_rmask"][i] or arr["mem_wmask"][i] \
+                else int(arr["pc_paddr"][i])
+            self.violations.append(Violation(prop, int(arr["cycle"][i]), int(arr["pc"][i]),
+                                             addr, detail(i)))
+
+    @property
+    def ok(self) -> bool:
+        """No property broken so far."""
+        return not self.counts
+
+    # ---- the trace
+
+    def feed(self, arr: dict[str, np.ndarray]) -> None:
+        """Check one chunk of records (``FIELDS`` -> equal-length uint64 arrays)."""
+        n = len(arr["pc"])
+        if not n:
+            return
+        arr = {k: np.asarray(arr[k], dtype=np.uint64) for k in FIELDS}
+        trap = arr["trap"] != 0
+        v = arr["v"] != 0
+        done = ~trap
+        guest = v & done
+        owner = self.layout.classify(arr["pc_paddr"])
+        cur = self._current_vm(arr)
+        self._cur_row = cur
+        booted = self._boot_mask(guest)
+        self._check_fetch(arr, v, done, guest, owner)
+        self._check_scheduled(arr, guest, owner, cur, booted)
+        self._check_memory_access(arr, v, done, owner, cur, booted)
+        self._check_csrs(arr, guest)
+        self._check_interrupts(arr, trap, v, owner)
+        self._account_time(arr, cur)
+        self._observe_rows(arr, trap, v, owner)
+        self.rows += n
+
+    def _current_vm(self, arr) -> np.ndarray:
+        """Per record, the VM the hypervisor has scheduled (the last value it stored to
+        its ``hv_running_vm``, -1 for none), after the record."""
+        n = len(arr["pc"])
+        hit = (arr["mem_wmask"] != 0) & (arr["trap"] == 0) & \
+            (arr["mem_paddr"] == np.uint64(self.running_addr))
+        shift = (arr["mem_paddr"] & np.uint64(7)) * np.uint64(8)
+        value = ((arr["mem_wdata"] >> shift) & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        value = np.where(value >= 1 << 31, value - (1 << 32), value)
+        idx = np.where(hit, np.arange(n), -1)
+        last = np.maximum.accumulate(idx)
+        cur = np.where(last >= 0, value[np.maximum(last, 0)], self._current)
+        self._current = int(cur[-1])
+        return cur
+
+    def _check_scheduled(self, arr, guest, owner, cur, booted) -> None:
+        """Guest code runs only for the VM the hypervisor has scheduled."""
+        bad = np.flatnonzero(guest & booted & (owner >= 0) & (owner != cur))
+        name = self.layout.name
+        self._report("no-escalation", bad, arr, lambda i: (
+            f"{name(owner[i])} runs while the hypervisor has scheduled "
+            f"{name(cur[i]) if cur[i] >= 0 else 'no vm'}"))
+
+    def _boot_mask(self, guest: np.ndarray) -> np.ndarray:
+        """Per record, whether some guest instruction retired before it (boot is over)."""
+        if self._booted:
+            return np.ones(len(guest), dtype=bool)
+        first = np.flatnonzero(guest)
+        if not len(first):
+            return np.zeros(len(guest), dtype=bool)
+        self._booted = True
+        mask = np.zeros(len(guest), dtype=bool)
+        mask[first[0]:] = True
+        return mask
+
+    def _check_fetch(self, arr, v, done, guest, owner) -> None:
+        name = self.layout.name
+        bad = np.flatnonzero(guest & (owner < 0))
+        self._report("no-escalation", bad, arr,
+                     lambda i: f"V=1 instruction fetched from {name(owner[i])}")
+        bad = np.flatnonzero(v & done & (arr["priv"] > 1))
+        self._report("no-escalation", bad, arr, lambda i: f"V=1 with privilege {arr['priv'][i]}")
+        bad = np.flatnonzero(~v & done & (owner >= 0))
+        self._report("no-escalation", bad, arr,
+                     lambda i: f"V=0 (priv {arr['priv'][i]}) runs code of {name(owner[i])}")
+        m_mode = ~v & done & (arr["priv"] == 3)
+        bad = np.flatnonzero(m_mode & (owner != M_STAGE) & (owner != DEVICE))
+        self._report("no-escalation", bad, arr,
+                     lambda i: f"M-mode runs code in {name(owner[i])}")
+
+    def _check_memory_access(self, arr, v, done, owner, cur, booted) -> None:
+        name = self.layout.name
+        kind = self.layout.classify(arr["mem_paddr"])
+        host = ~v & booted & (arr["priv"] != 3)
+        protected = np.isin(kind, (M_STAGE, HV_STATIC, HV_FREE, FREE_RAM, UNMAPPED))
+        for prop, mask in (("integrity", arr["mem_wmask"] != 0),
+                           ("confidentiality", arr["mem_rmask"] != 0)):
+            acc = done & mask
+            verb = "stores to" if prop == "integrity" else "loads from"
+            bad = np.flatnonzero(acc & v & (kind != owner))
+            self._report(prop, bad, arr, lambda i, verb=verb: (
+                f"vm {name(owner[i])[3:]} {verb} {name(kind[i])}"))
+            other = (kind >= 0) & (kind != cur)
+            deny = protected & (kind != HV_STATIC) if prop == "confidentiality" else protected
+            bad = np.flatnonzero(acc & host & (other | deny))
+            self._report(prop, bad, arr, lambda i, verb=verb: (
+                f"HS working for {name(cur[i]) if cur[i] >= 0 else 'no vm'} {verb} "
+                f"{name(kind[i])}"))
+
+    def _check_csrs(self, arr, guest) -> None:
+        insn = arr["insn"]
+        csr = insn >> 20
+        high = ((csr >> 8) & 3) >= 2
+        bad = np.flatnonzero(guest & _csr_access(insn) & high)
+        self._report("no-escalation", bad, arr,
+                     lambda i: f"V=1 access to CSR {int(csr[i]):#x} retired without a trap")
+        bad = np.flatnonzero(guest & _privileged_insn(insn))
+        self._report("no-escalation", bad, arr,
+                     lambda i: f"V=1 hypervisor/M instruction {int(insn[i]):#010x} retired")
+        for i in np.flatnonzero(guest & _csr_access(insn)):
+            self.coverage[f"csr {int(csr[i]):#05x} ok"] += 1
+
+    def _check_interrupts(self, arr, trap, v, owner) -> None:
+        """Sparse events in order: register writes of a6/a7, ecalls, CSR writes of
+        stimecmp/sip, and interrupt traps with the mode of the record after them."""
+        insn, rd, cause = arr["insn"], arr["rd"], arr["cause"]
+        guest = v & ~trap
+        regs = guest & ((rd == A7) | (rd == A6)) & (owner >= 0)
+        writes = guest & _csr_writes(insn) & np.isin(insn >> 20, (CSR_STIMECMP, CSR_SIP))
+        ecall = trap & v & (cause == ECALL_FROM_VS)
+        irq = trap & ((cause & np.uint64(INTERRUPT_BIT)) != 0)
+        exits = trap & v
+        events = np.flatnonzero(regs | writes | ecall | irq | exits)
+        if self._pending is not None:
+            self._deliver(self._pending, arr, 0)
+            self._pending = None
+        n = len(insn)
+        for i in events:
+            i = int(i)
+            if regs[i] and not trap[i]:
+                st = self._vms[owner[i]]
+                setattr(st, "a7" if rd[i] == A7 else "a6", int(arr["rd_wdata"][i]))
+            elif writes[i]:
+                self._vms[owner[i]].asked.add("timer" if insn[i] >> 20 == CSR_STIMECMP
+                                              else "soft")
+            if trap[i]:
+                info = {"cause": int(cause[i]), "v": bool(v[i]), "cycle": int(arr["cycle"][i]),
+                        "pc": int(arr["pc"][i]), "vm": int(self._cur_row[i])}
+                if i + 1 < n:
+                    self._deliver(info, arr, i + 1)
+                else:
+                    self._pending = info
+
+    def _deliver(self, info: dict, arr, j: int) -> None:
+        """The trap ``info`` was followed by record ``j`` of ``arr``."""
+        to_guest = bool(arr["v"][j])
+        code = info["cause"] & ~INTERRUPT_BIT
+        vm = int(self.layout.classify(arr["pc_paddr"][j:j + 1])[0]) if to_guest else -1
+        if info["cause"] & INTERRUPT_BIT:
+            cls = IRQ_CLASS.get(code, f"local {code}")
+            if to_guest and vm >= 0:
+                self.coverage[f"irq {cls} to guest"] += 1
+                if cls not in self._vms[vm].asked:
+                    self.counts["interrupt-routing"] += 1
+                    if sum(x.prop == "interrupt-routing" for x in self.violations) < MAX_KEPT:
+                        self.violations.append(Violation(
+                            "interrupt-routing", info["cycle"], info["pc"], 0,
+                            f"vm {self.layout.vm_names[vm]} got a {cls} interrupt "
+                            f"(cause {code}) it never asked for"))
+            elif info["v"]:
+                self.coverage[f"exit irq {cls}"] += 1
+            return
+        if info["v"] and not to_guest:
+            self.coverage[f"exit cause {code}"] += 1
+            if code == ECALL_FROM_VS and info["vm"] >= 0:
+                st = self._vms[info["vm"]]
+                self.coverage[f"sbi {st.a7:#x}.{st.a6}"] += 1
+                if st.a7 in TIMER_EXTS:
+                    st.asked.add("timer")
+                elif st.a7 in IPI_EXTS:
+                    st.asked.add("soft")
+
+    def _account_time(self, arr, cur) -> None:
+        """Per budgeted VM, the cycle of each record and whether it counts for the VM."""
+        for vm in self.budgets:
+            self._time[vm].append(np.stack([arr["cycle"], (cur == vm).astype(np.uint64)]))
+
+    def _observe_rows(self, arr, trap, v, owner) -> None:
+        """Hash the observed fields of the observed VMs' records (HS-level interrupt
+        traps, whose instruction runs again later, are not observations)."""
+        if not self._observe:
+            return
+        irq = trap & ((arr["cause"] & np.uint64(INTERRUPT_BIT)) != 0)
+        nxt_v = np.append(arr["v"][1:], arr["v"][-1:])
+        keep_all = v & ~(irq & (nxt_v == 0))
+        for vm, h in self._observe.items():
+            keep = keep_all & (owner == vm)
+            if keep.any():
+                rows = np.stack([arr[f][keep] for f in OBSERVED], axis=1)
+                h.update(np.ascontiguousarray(rows).tobytes())
+                self._observed[vm] += int(keep.sum())
+
+    # ---- after the run
+
+    def finish(self) -> None:
+        """The checks that need the whole run (availability)."""
+        for vm, (budget, period) in self.budgets.items():
+            self._check_availability(vm, budget, period)
+
+    def _check_availability(self, vm: int, budget: int, period: int) -> None:
+        if not self._time[vm]:
+            return
+        data = np.concatenate(self._time[vm], axis=1)
+        cycles, mine = data[0].astype(np.int64), data[1].astype(np.int64)
+        if len(cycles) < 2:
+            return
+        spent = np.concatenate([[0], np.cumsum(np.diff(cycles) * mine[:-1])])
+        own = np.flatnonzero(mine)
+        start, end = cycles[own[0]], cycles[own[-1]]
+        need = budget - availability_slack(budget)
+        for t in range(int(start), int(end) - 2 * period, max(1, period // 4)):
+            got = np.interp(t + 2 * period, cycles, spent) - np.interp(t, cycles, spent)
+            if got < need:
+                self.counts["availability"] += 1
+                self.violations.append(Violation(
+                    "availability", t, 0, 0,
+                    f"vm {self.layout.vm_names[vm]} ran {int(got)} cycles in "
+                    f"[{t}, {t + 2 * period}), less than its budget {budget} - "
+                    f"{availability_slack(budget)}"))
+                return
+
+    def observation(self, vm: int) -> tuple[int, str]:
+        """(records, sha256) of VM ``vm``'s observations so far (``observe`` at init)."""
+        return self._observed[vm], self._observe[vm].hexdigest()
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def region_hashes(read, layout: Layout, kinds=(M_STAGE, HV_STATIC, HV_FREE, FREE_RAM),
+                  chunk: int = 1 << 20) -> dict[tuple[int, int], str]:
+    """sha256 of each region of ``kinds`` in RAM, keyed by (base, end)."""
+    out = {}
+    for r in layout.regions:
+        if r.kind not in kinds or r.end - r.base > 1 << 32:
+            continue
+        h = hashlib.sha256()
+        for a in range(r.base, r.end, chunk):
+            h.update(read(a, min(chunk, r.end - a)))
+        out[(r.base, r.end)] = h.hexdigest()
+    return out
+
+
+def check_memory(before: dict, after: dict, layout: Layout) -> list[Violation]:
+    """Regions whose hash changed between ``before`` (after boot) and ``after``."""
+    return [Violation("integrity", -1, 0, base,
+                      f"{layout.name(layout.kind_of(base))} [{base:#x}, {end:#x}) changed "
+                      "after boot")
+            for (base, end), h in before.items() if after.get((base, end)) != h]
+
+
+def partition_hash(read, layout: Layout, vm: int) -> str:
+    """sha256 of VM ``vm``'s whole partition."""
+    r = layout.partition(vm)
+    return hashlib.sha256(read(r.base, r.end - r.base)).hexdigest()
+
+
+__all__ = ["PROPERTIES", "FIELDS", "TraceChecker", "Violation", "region_hashes",
+           "check_memory", "partition_hash", "HV_DATA"]
