@@ -58,6 +58,24 @@ void trap_handler(struct trap_frame *f);
 void resume_main(unsigned long hartid, unsigned long opaque) __attribute__((noreturn));
 void hsm_resume_entry(void);
 
+/* Bytes of the instruction at `pc` (unprivileged spec 1.5: 2 unless bits 1:0 are 11). */
+static inline unsigned insn_len_at(uint64_t pc) { return (*(volatile uint16_t *)pc & 3) == 3 ? 4 : 2; }
+
+/* The exceptions a probing guest provoked on purpose: skip_exception (an exc_fn) counts
+ * each one, keeps its cause and tval here, and resumes after the instruction (after a
+ * fetch page fault, at ra: the probe jumped there with a call). */
+struct fault_log {
+    volatile uint64_t cause, tval;
+    volatile unsigned count;
+};
+extern struct fault_log faults;
+int skip_exception(struct trap_frame *f);
+
+/* Which life of a VM that reboots or is restarted this is, from the hypervisor's count
+ * of the VM's SBI calls (HVSIM stats), which survives restarts: every life makes
+ * exactly `calls_per_life` calls before it ends, this one included. */
+unsigned life_number(unsigned calls_per_life);
+
 /* Shut the VM down through SRST: reason 0 if code == 0, else system failure. */
 void kshutdown(int code) __attribute__((noreturn));
 

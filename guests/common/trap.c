@@ -8,6 +8,7 @@
 
 static irq_fn irq_handlers[16];
 static exc_fn exc_handler;
+struct fault_log faults;
 
 
 void set_irq_handler(unsigned irq, irq_fn fn)
@@ -46,3 +47,24 @@ __attribute__((weak)) void resume_main(unsigned long hartid, unsigned long opaqu
     kshutdown(1);
 }
 
+
+int skip_exception(struct trap_frame *f)
+{
+    faults.cause = f->scause;
+    faults.tval = f->stval;
+    faults.count++;
+    if (f->scause == CAUSE_FETCH_PAGE_FAULT)
+        f->sepc = f->ra;
+    else
+        f->sepc += insn_len_at(f->sepc);
+    return 1;
+}
+
+unsigned life_number(unsigned calls_per_life)
+{
+    struct hvsim_stats st;
+    struct sbiret r = sbi_hvsim_stats((uintptr_t)&st, 0, sizeof st);
+    if (r.error || (unsigned long)r.value != sizeof st || st.sbi_calls == 0)
+        return 0;
+    return (unsigned)((st.sbi_calls - 1) / calls_per_life);
+}

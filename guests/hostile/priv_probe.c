@@ -93,7 +93,7 @@ static volatile uint64_t trap_tval, trap_pc;
 static volatile unsigned trap_count, ticks;
 static unsigned bad_tval;
 
-static unsigned insn_len(uint32_t insn) { return (insn & 3) == 3 ? 4 : 2; }
+static unsigned insn_bytes(uint32_t insn) { return (insn & 3) == 3 ? 4 : 2; }
 
 static int on_exception(struct trap_frame *f)
 {
@@ -101,7 +101,7 @@ static int on_exception(struct trap_frame *f)
     trap_tval = f->stval;
     trap_pc = f->sepc;
     trap_count++;
-    f->sepc += insn_len(*(volatile uint16_t *)f->sepc);
+    f->sepc += insn_len_at(f->sepc);
     return 1;
 }
 
@@ -142,7 +142,7 @@ static void teardown(enum setup s)
 /* Run one instruction with a0 = `a0`: the cause it raised, or NO_TRAP. */
 static long run_insn(uint32_t insn, uint64_t a0, enum setup s)
 {
-    unsigned half = insn_len(insn) / 2;
+    unsigned half = insn_bytes(insn) / 2;
     stub[0] = (uint16_t)insn;
     stub[1] = (uint16_t)(insn >> 16);
     stub[half] = (uint16_t)INSN_RET;

@@ -24,14 +24,6 @@ extern char _end[];
 
 static volatile uint64_t reloaded = MARKER;
 
-static unsigned life_number(void)
-{
-    struct hvsim_stats st;
-    struct sbiret r = sbi_hvsim_stats((uintptr_t)&st, 0, sizeof st);
-    if (r.error || (unsigned long)r.value != sizeof st || st.sbi_calls == 0)
-        return 0;
-    return (unsigned)((st.sbi_calls - 1) / CALLS_PER_LIFE);
-}
 
 /* A word past the image and stack that only a previous life could have written. */
 static volatile uint64_t *marker_slot(void)
@@ -43,7 +35,7 @@ static volatile uint64_t *marker_slot(void)
 int kmain(unsigned long hartid, const void *dtb, unsigned long reboots)
 {
     (void)hartid, (void)dtb;
-    unsigned life = life_number();
+    unsigned life = life_number(CALLS_PER_LIFE);
     console_select(CONSOLE_DBCN);
     volatile uint64_t *mark = marker_slot();
     struct sbiret bad_type = sbi_system_reset(3, SBI_SRST_REASON_NONE);

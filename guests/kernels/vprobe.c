@@ -33,7 +33,7 @@ static int on_exception(struct trap_frame *f)
     if (f->scause != CAUSE_BREAKPOINT)
         return 0;
     breaks++;
-    f->sepc += (*(volatile uint16_t *)f->sepc & 3) == 3 ? 4 : 2;
+    f->sepc += insn_len_at(f->sepc);
     return 1;
 }
 
