@@ -13,12 +13,6 @@
  */
 #include "klib.h"
 
-#define PTE_V (1u << 0)
-#define PTE_R (1u << 1)
-#define PTE_W (1u << 2)
-#define PTE_X (1u << 3)
-#define PTE_A (1u << 6)
-#define PTE_D (1u << 7)
 #define SATP_SV39 (8ull << 60)
 #define GIGA_SHIFT 30
 #define HOLE_VA 0x40000000ul

@@ -39,13 +39,6 @@
 #define PAGE_ENTRIES 512
 
 /* Sv39 page-table entry bits (priv spec 12.3.1, figure "Sv32 page table entry"). */
-#define PTE_V (1u << 0)
-#define PTE_R (1u << 1)
-#define PTE_W (1u << 2)
-#define PTE_X (1u << 3)
-#define PTE_G (1u << 5)
-#define PTE_A (1u << 6)
-#define PTE_D (1u << 7)
 #define SATP_MODE_SV39 8ull
 
 #define STR(x) #x

@@ -18,7 +18,6 @@
 #define ROUNDS 8
 #define SPIN 4000
 #define ALIAS_VA 0x40000000ul           /* gigapage 1 maps guest RAM again */
-#define PTE_V 0x1ul
 #define PTE_RWX 0xeul
 #define PTE_AD 0xc0ul
 #define SATP_SV39 (8ul << 60)

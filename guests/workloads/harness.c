@@ -17,10 +17,7 @@
 
 #define REASON_LEN 100
 #define SATP_MODE_SV39 8ull
-#define PTE_V 0x01u
 #define PTE_RWX 0x0Eu
-#define PTE_A 0x40u
-#define PTE_D 0x80u
 #define PTE_LEAF (PTE_V | PTE_RWX | PTE_A | PTE_D)
 #define PTES 512u
 #define MEGA (2u << 20)

@@ -96,6 +96,10 @@ def encoding_defines() -> dict[str, int]:
             _add(defs, name, f.mask, "csrs.py")
             if f.width > 1:
                 _add(defs, f"{name}_SHIFT", f.lsb, "csrs.py")
+    from hardware.mmu import sv39
+    for bit, lsb in sv39.PTE_BITS.items():
+        _add(defs, f"PTE_{bit}", 1 << lsb, "sv39.py")
+    _add(defs, "PTE_PPN_SHIFT", 10, "sv39.py")
     return defs
 
 

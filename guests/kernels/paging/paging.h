@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "encoding.h"
+
 /* ---- user address space (every process alike) */
 #define PAGE_SIZE 4096ul
 #define USER_BASE 0x10000ul        /* user image: text, rodata, data+bss */
@@ -30,16 +32,7 @@
 #define ENOSYS 38
 
 /* ---- Sv39 page-table entries */
-#define PTE_V (1ul << 0)
-#define PTE_R (1ul << 1)
-#define PTE_W (1ul << 2)
-#define PTE_X (1ul << 3)
-#define PTE_U (1ul << 4)
-#define PTE_G (1ul << 5)
-#define PTE_A (1ul << 6)
-#define PTE_D (1ul << 7)
 #define PTE_LEAF (PTE_R | PTE_W | PTE_X)
-#define PTE_PPN_SHIFT 10
 #define PT_ENTRIES 512
 #define PT_LEVELS 3
 #define SATP_MODE_SV39 (8ul << 60)

@@ -9,13 +9,6 @@
 #include "csr.h"
 #include "hv.h"
 
-#define PTE_V (1u << 0)
-#define PTE_R (1u << 1)
-#define PTE_W (1u << 2)
-#define PTE_X (1u << 3)
-#define PTE_U (1u << 4)
-#define PTE_A (1u << 6)
-#define PTE_D (1u << 7)
 #define PTE_LEAF (PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | PTE_A | PTE_D)
 #define PAGE 4096ull
 #define MEGA (2ull << 20)
