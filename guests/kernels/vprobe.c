@@ -6,8 +6,9 @@
  *
  * Each round it writes patterns to the VS CSRs a guest owns (sscratch, sie, sstatus.SUM
  * and MXR, satp: priv spec 12.1) and to s1-s11, spins a fixed number of iterations long
- * enough for the hypervisor's timer to preempt it (it never waits or yields, so the
- * availability property applies to it too), takes a breakpoint
+ * enough for the hypervisor's timer to preempt it (it never waits, so the availability
+ * property applies to it), with args = [1] also across an HVSIM yield (a switch from
+ * the SBI fast path), takes a breakpoint
  * through its own stvec (priv spec 12.1.2; the exception is delegated to VS by hedeleg,
  * H spec 9.2.2, so it also checks vstvec, vsepc and vscause), reads everything back
  * and reads a page through its Sv39 alias. Any difference is a failed check. It prints
@@ -26,6 +27,7 @@ static uint64_t root[512] __attribute__((aligned(4096)));
 static volatile uint64_t marker = 0x600dcafe0000beefull;
 static volatile unsigned breaks;
 static unsigned n_fail;
+static int yields;
 
 static int on_exception(struct trap_frame *f)
 {
@@ -73,6 +75,36 @@ static uint64_t spin_with_patterns(const uint64_t *p, unsigned n)
     return bad;
 }
 
+/* Load s1-s11 with patterns, yield the CPU through HVSIM (a switch from the SBI
+ * path), return a mask of the s registers that changed. */
+static uint64_t yield_with_patterns(const uint64_t *p)
+{
+    uint64_t bad;
+    __asm__ volatile(
+        "mv t2, %1\n"
+        "ld s1, 8(t2)\n ld s2, 16(t2)\n ld s3, 24(t2)\n ld s4, 32(t2)\n ld s5, 40(t2)\n"
+        "ld s6, 48(t2)\n ld s7, 56(t2)\n ld s8, 64(t2)\n ld s9, 72(t2)\n ld s10, 80(t2)\n"
+        "ld s11, 88(t2)\n"
+        "li a7, %2\n li a6, %3\n ecall\n"
+        "li %0, 0\n"
+        "ld t1, 8(t2)\n  beq t1, s1, 2f\n  ori %0, %0, 2\n2:\n"
+        "ld t1, 16(t2)\n beq t1, s2, 2f\n  ori %0, %0, 4\n2:\n"
+        "ld t1, 24(t2)\n beq t1, s3, 2f\n  ori %0, %0, 8\n2:\n"
+        "ld t1, 32(t2)\n beq t1, s4, 2f\n  ori %0, %0, 16\n2:\n"
+        "ld t1, 40(t2)\n beq t1, s5, 2f\n  ori %0, %0, 32\n2:\n"
+        "ld t1, 48(t2)\n beq t1, s6, 2f\n  ori %0, %0, 64\n2:\n"
+        "ld t1, 56(t2)\n beq t1, s7, 2f\n  ori %0, %0, 128\n2:\n"
+        "ld t1, 64(t2)\n beq t1, s8, 2f\n  ori %0, %0, 256\n2:\n"
+        "ld t1, 72(t2)\n beq t1, s9, 2f\n  ori %0, %0, 512\n2:\n"
+        "ld t1, 80(t2)\n beq t1, s10, 2f\n ori %0, %0, 1024\n2:\n"
+        "ld t1, 88(t2)\n beq t1, s11, 2f\n li t1, 2048\n or %0, %0, t1\n2:\n"
+        : "=&r"(bad)
+        : "r"(p), "i"(SBI_EXT_HVSIM), "i"(SBI_HVSIM_YIELD)
+        : "t1", "t2", "a0", "a1", "a6", "a7", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8",
+          "s9", "s10", "s11", "memory");
+    return bad;
+}
+
 static void check(unsigned round, const char *what, uint64_t got, uint64_t want)
 {
     if (got != want) {
@@ -105,6 +137,10 @@ static uint64_t one_round(unsigned r)
     __asm__ volatile("sfence.vma" ::: "memory");
     uint64_t bad = spin_with_patterns(regs, SPIN);
     check(r, "s-register mask", bad, 0);
+    if (yields) {
+        regs[0] = pattern(r, 40);
+        check(r, "s-registers across a yield", yield_with_patterns(regs), 0);
+    }
     check(r, "sip (it asked for no interrupt)", csr_read(sip), 0);
     unsigned before = breaks;
     __asm__ volatile("ebreak");
@@ -124,8 +160,10 @@ static uint64_t one_round(unsigned r)
     return sum ^ scratch ^ sie ^ satp ^ mstatus_bits;
 }
 
-int kmain(void)
+int kmain(unsigned long hartid, const void *dtb, unsigned long yield_each_round)
 {
+    (void)hartid, (void)dtb;
+    yields = yield_each_round != 0;
     console_select(CONSOLE_DBCN);
     set_exception_handler(on_exception);
     map_tables();

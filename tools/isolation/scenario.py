@@ -127,6 +127,8 @@ def check_scenario(scenario, cfg, *, machine=None, src_dir: Path | None = None,
 
 #: The victim of the noninterference runs and its VM.
 NI_VICTIM = ("probe", "vprobe", "2M", 500, 1000)
+#: Its args: yield once a round (a switch from the SBI path).
+NI_VICTIM_ARGS = (1,)
 #: Neighbour sets of the victim: name -> guests (each in a 2 MiB VM with its own budget).
 NEIGHBOURS: dict[str, tuple[str, ...]] = {
     "alone": (),
@@ -147,7 +149,8 @@ def ni_scenario(neighbours: str) -> Path:
     name, guest, ram, budget, period = NI_VICTIM
     lines = ["# The noninterference victim and its neighbours (tools/isolation/scenario.py)",
              "", "[[vm]]", f'name = "{name}"', f'guest = "{guest}"', f'ram = "{ram}"',
-             f"budget_us = {budget}", f"period_us = {period}"]
+             f"budget_us = {budget}", f"period_us = {period}",
+             f"args = [{', '.join(str(a) for a in NI_VICTIM_ARGS)}]"]
     for i, g in enumerate(NEIGHBOURS[neighbours]):
         lines += ["", "[[vm]]", f'name = "n{i}"', f'guest = "{g}"', 'ram = "2M"',
                   f"budget_us = {budget}", f"period_us = {period}",
