@@ -34,6 +34,7 @@ from tools.isolation import IsolationError, gstage
 from tools.isolation.layout import HV_DATA, build_layout
 from tools.isolation.oracles import (TraceChecker, Violation, check_memory, partition_hash,
                                      region_hashes)
+from tools.isolation.scenario import victim_self_check
 from tools.toolchain import BUILD_DIR
 
 #: Where rigs keep their scenario and placeholder.
@@ -79,6 +80,32 @@ def _scenario_text(placeholder: Path, victim_args, adversary_watchdog_us: int) -
         f'ram = "{ADVERSARY_RAM >> 10}K"', 'on_fault = "stop"', "max_restarts = 0",
         f"watchdog_us = {adversary_watchdog_us}", f"budget_us = {PERIOD_US - VICTIM_BUDGET_US}",
         f"period_us = {PERIOD_US}", 'devices = ["uart"]', ""])
+
+
+def fresh_partition_problems(read, scenario, cfg) -> list[tuple[int, str]]:
+    """(address, what) for every nonzero byte of a partition, before any guest ran,
+    that is neither its ELF image nor its DTB (the DTB's own ``totalsize`` bytes at the
+    top slot): the hypervisor must hand a VM nothing but its image and DTB."""
+    import numpy as np
+
+    from hardware.sim.elf import load_elf
+
+    out = []
+    for v in scenario.vms:
+        keep = np.zeros(v.size, dtype=bool)
+        for addr, data in load_elf(v.image, cfg).segments:
+            off = addr - GUEST_RAM_BASE
+            keep[max(0, off):max(0, min(v.size, off + len(data)))] = True
+        slot = v.size - DTB_SLOT
+        total = int.from_bytes(read(v.base + slot + 4, 4), "big")
+        keep[slot:slot + min(total, DTB_SLOT)] = True
+        raw = np.frombuffer(read(v.base, v.size), dtype=np.uint8)
+        stray = np.flatnonzero((raw != 0) & ~keep)
+        if len(stray):
+            out.append((v.base + int(stray[0]),
+                        f"vm {v.name}'s fresh partition holds {len(stray)} bytes that are "
+                        f"neither its image nor its DTB (first at offset {int(stray[0]):#x})"))
+    return out
 
 
 def build_placeholder(out_dir: Path) -> Path:
@@ -127,7 +154,11 @@ class Rig:
         self.machine = Machine(self.cfg, "compiled")
         self._boot()
         self.reference = self.run_case(None)
-        if not self.reference.ok or self.reference.status == "timeout":
+        self.reference.violations += victim_self_check(
+            self.reference.victim_console.splitlines(), self.reference.cycles)
+        if not self.reference.violations and self.boot_problems:
+            self.reference.violations += self.boot_problems
+        if self.reference.violations or self.reference.status == "timeout":
             lines = [v.line() for v in self.reference.violations[:3]]
             raise IsolationError(f"the reference case is not clean ({self.reference.status}): "
                                  f"{'; '.join(lines) or self.reference.counts}")
@@ -170,6 +201,10 @@ class Rig:
         self.boot_hashes = region_hashes(self.read, self.layout)
         self.boot_running = int.from_bytes(self.read(self.running_addr, 4), "little",
                                            signed=True)
+        self.boot_problems = [Violation("confidentiality", self.boot_cycle, 0, addr, what)
+                              for addr, what in fresh_partition_problems(self.read,
+                                                                         self.scenario,
+                                                                         self.cfg)]
 
     def _step(self, cycles: int) -> None:
         out = self.machine.run(cycles)

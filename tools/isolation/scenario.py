@@ -127,8 +127,9 @@ def check_scenario(scenario, cfg, *, machine=None, src_dir: Path | None = None,
 
 #: The victim of the noninterference runs and its VM.
 NI_VICTIM = ("probe", "vprobe", "2M", 500, 1000)
-#: Its args: yield once a round (a switch from the SBI path).
-NI_VICTIM_ARGS = (1,)
+#: Its args: yield once a round (a switch from the SBI path), 40 rounds (long enough to
+#: overlap its neighbours' whole runs).
+NI_VICTIM_ARGS = (1, 40)
 #: Neighbour sets of the victim: name -> guests (each in a 2 MiB VM with its own budget).
 NEIGHBOURS: dict[str, tuple[str, ...]] = {
     "alone": (),
@@ -139,6 +140,21 @@ NEIGHBOURS: dict[str, tuple[str, ...]] = {
 }
 #: Watchdog of neighbours that never end by themselves.
 NEIGHBOUR_WATCHDOG_US = 5000
+
+
+def victim_self_check(console: list[str], cycle: int = 0) -> list[Violation]:
+    """The victim's own checks of its vCPU state as violations: a ``sip`` line (an
+    interrupt it never asked for) is interrupt routing, any other failed line is
+    confidentiality (its state changed under it); no final ``PASS`` line is one too."""
+    out = []
+    for line in console:
+        if line.startswith("vprobe: round") and " is 0x" in line:
+            prop = "interrupt-routing" if " sip " in line else "confidentiality"
+            out.append(Violation(prop, cycle, 0, 0, f"victim self-check: {line}"))
+    if not out and (not console or console[-1] != "vprobe: PASS"):
+        out.append(Violation("confidentiality", cycle, 0, 0,
+                             f"victim did not pass: {console[-1] if console else 'no output'}"))
+    return out
 
 
 def ni_scenario(neighbours: str) -> Path:
@@ -171,7 +187,7 @@ def noninterference(cfg, *, machine=None, src_dir: Path | None = None,
     for neighbours in NEIGHBOURS:
         res = check_scenario(ni_scenario(neighbours), cfg, machine=machine, src_dir=src_dir,
                              build_dir=build_dir, observe=(name,), max_cycles=max_cycles)
-        out += res.violations
+        out += res.violations + victim_self_check(res.console.get(name, []), res.cycles)
         seen = (res.observations[name], res.console.get(name, []))
         if ref is None:
             ref = seen

@@ -98,13 +98,16 @@ def _case_stage(cfg, src: Path, build: Path, work: Path) -> StageResult | None:
     """``CI_CASES`` derandomized adversary cases on a rig of the mutant's firmware."""
     from hypothesis import HealthCheck, Phase, given, settings
 
-    from tools.isolation import gen
+    from tools.isolation import IsolationError, gen
+    from tools.isolation.oracles import PROPERTIES
     from tools.isolation.rig import Rig
 
     try:
         rig = Rig(cfg, src_dir=src, build_dir=build / "rig", work_dir=work / "rig")
-    except Exception as exc:  # noqa: BLE001 - a mutant may break the reference case
-        return StageResult(True, "reference case", str(exc).splitlines()[0][:200])
+    except IsolationError as exc:   # the mutant broke the reference case (or boot)
+        text = str(exc).splitlines()[0]
+        prop = next((p for p in PROPERTIES if f"{p}:" in text), "reference case")
+        return StageResult(True, f"{prop} in the rig's reference case", text[:200])
     targets = gen.Targets.from_scenario(rig.scenario, "adversary", cfg)
     found: list[StageResult] = []
     count = [0]
