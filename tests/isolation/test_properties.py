@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hardware.config import variant
 from tools.isolation import gen
 from tools.isolation.rig import Rig
-from tools.isolation.scenario import check_scenario, noninterference
+from tools.isolation.scenario import availability, check_scenario, noninterference
 from tools.mutate.firmware import apply
 
 #: Scenarios checked on the unmodified firmware.
@@ -33,6 +33,7 @@ MUTANTS = (
     ("guest-ptr-off-by-one", "ni", "confidentiality"),
     ("dbcn-length-unchecked", "sbi", "confidentiality"),
     ("stats-pointer-unchecked", "sbi", "panic"),
+    ("budget-timer-not-armed", "availability", "availability"),
 )
 PANIC_EXIT = 4
 MAX_CYCLES = 12_000_000
@@ -65,6 +66,11 @@ def test_probe_gets_its_budget_next_to_a_spinner(cfg, machine):
     res = check_scenario("probe", cfg, machine=machine, budgets={"probe": (400, 1000)},
                          max_cycles=MAX_CYCLES)
     assert res.ok, _lines(res.violations)
+
+
+def test_victim_gets_its_budget_after_hogs(cfg, machine):
+    found = availability(cfg, machine=machine, max_cycles=MAX_CYCLES)
+    assert not found, _lines(found)
 
 
 def test_victim_observations_do_not_depend_on_its_neighbours(cfg, machine):
@@ -119,8 +125,9 @@ def test_an_adversary_really_runs(rig, tmp_path):
 def test_properties_catch_mutants(mutant, where, prop, cfg, machine, tmp_path):
     src = apply(mutant, tmp_path / "src")
     where_built = {"src_dir": src, "build_dir": tmp_path / "b", "max_cycles": MAX_CYCLES}
-    if where == "ni":
-        found = noninterference(cfg, machine=machine, **where_built)
+    if where in ("ni", "availability"):
+        run = noninterference if where == "ni" else availability
+        found = run(cfg, machine=machine, **where_built)
     else:
         res = check_scenario(where, cfg, machine=machine, **where_built)
         if prop == "panic":

@@ -21,8 +21,9 @@ item 1; docs/fuzzing.md, "Properties", states each precisely).
   or wrote ``stimecmp``; a software interrupt after it sent an IPI or wrote ``sip``;
   never an external interrupt (the hypervisor gives guests no interrupt controller).
 - **availability** (for the VMs named in ``budgets``): in every window of two periods
-  between the VM's first and last instruction, the cycles spent running it or working
-  for it are at least its budget minus the slack (``availability_slack``).
+  from the end of boot (the first guest instruction of any VM) to the VM's last
+  instruction, the cycles spent running it or working for it are at least its budget
+  minus the slack (``availability_slack``).
 
 End-of-run checks (``check_memory``/``check_gstage``) compare hashes of the regions
 nobody may change after boot, and walk each VM's G-stage table (``gstage.py``).
@@ -146,6 +147,7 @@ class TraceChecker:
         self.rows = 0
         self._current = current
         self._booted = booted
+        self._boot_cycle: int | None = None
         self._vms = [_VmState() for _ in layout.vm_names]
         self._pending: dict | None = None
         self._time: dict[int, list[np.ndarray]] = {vm: [] for vm in self.budgets}
@@ -186,6 +188,9 @@ class TraceChecker:
         done = ~trap
         guest = v & done
         owner = self.layout.classify(arr["pc_paddr"])
+        self._cycles = arr["cycle"]
+        if self._boot_cycle is None and self._booted:
+            self._boot_cycle = int(self._cycles[0])
         cur = self._current_vm(arr)
         self._cur_row = cur
         booted = self._boot_mask(guest)
@@ -229,6 +234,7 @@ class TraceChecker:
         if not len(first):
             return np.zeros(len(guest), dtype=bool)
         self._booted = True
+        self._boot_cycle = int(self._cycles[first[0]])
         mask = np.zeros(len(guest), dtype=bool)
         mask[first[0]:] = True
         return mask
@@ -376,7 +382,10 @@ class TraceChecker:
             return
         spent = np.concatenate([[0], np.cumsum(np.diff(cycles) * mine[:-1])])
         own = np.flatnonzero(mine)
-        start, end = cycles[own[0]], cycles[own[-1]]
+        if not len(own):
+            return
+        start = self._boot_cycle if self._boot_cycle is not None else cycles[own[0]]
+        end = cycles[own[-1]]
         need = budget - availability_slack(budget)
         for t in range(int(start), int(end) - 2 * period, max(1, period // 4)):
             got = np.interp(t + 2 * period, cycles, spent) - np.interp(t, cycles, spent)

@@ -196,3 +196,40 @@ def noninterference(cfg, *, machine=None, src_dir: Path | None = None,
                                  f"vm {name}'s observations next to '{neighbours}' differ "
                                  f"from its run alone"))
     return out
+
+
+#: The availability run: hogs first (so they hold the CPU before the victim starts),
+#: then the victim; budgets in microseconds of each 1000 us period add up to it.
+HOGS = (("spinner", 300), ("fault_loop", 300))
+AVAIL_BUDGET_US, AVAIL_PERIOD_US = 400, 1000
+
+
+def availability_scenario() -> Path:
+    """Write (if changed) the availability run's scenario."""
+    from tools.linker import write_if_changed
+    from tools.toolchain import BUILD_DIR
+
+    name, guest, ram, _, _ = NI_VICTIM
+    lines = ["# The availability run (tools/isolation/scenario.py): hogs, then the victim"]
+    for i, (g, budget) in enumerate(HOGS):
+        lines += ["", "[[vm]]", f'name = "hog{i}"', f'guest = "{g}"', 'ram = "2M"',
+                  f"budget_us = {budget}", f"period_us = {AVAIL_PERIOD_US}",
+                  f"watchdog_us = {NEIGHBOUR_WATCHDOG_US}"]
+    lines += ["", "[[vm]]", f'name = "{name}"', f'guest = "{guest}"', f'ram = "{ram}"',
+              f"budget_us = {AVAIL_BUDGET_US}", f"period_us = {AVAIL_PERIOD_US}"]
+    return write_if_changed(BUILD_DIR / "isolation" / "availability.toml",
+                            "\n".join(lines) + "\n")
+
+
+def availability(cfg, *, machine=None, src_dir: Path | None = None,
+                 build_dir: Path | None = None, max_cycles: int = MAX_CYCLES) -> list[Violation]:
+    """The victim's budget next to hogs that spin with interrupts off or fault forever,
+    with every other property checked too."""
+    name = NI_VICTIM[0]
+    res = check_scenario(availability_scenario(), cfg, machine=machine, src_dir=src_dir,
+                         build_dir=build_dir, max_cycles=max_cycles,
+                         budgets={name: (AVAIL_BUDGET_US, AVAIL_PERIOD_US)})
+    out = res.violations + victim_self_check(res.console.get(name, []), res.cycles)
+    if res.status == "timeout":
+        out.append(Violation("availability", res.cycles, 0, 0, "the run did not end"))
+    return out

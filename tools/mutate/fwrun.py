@@ -7,7 +7,8 @@ Stages (``STAGES``), per mutant, on the SoC variant the mutant can show on:
 1. ``ci``: the ci-profile property suite. The isolation properties over whole scenario
    runs (``tools.isolation.scenario.check_scenario``) of ``CI_SCENARIOS`` plus the
    mutant's own scenarios, the noninterference runs (``scenario.noninterference``: the
-   victim alone and next to each neighbour set), then ``CI_CASES`` derandomized
+   victim alone and next to each neighbour set), the availability run (the victim's
+   budget next to hogs, ``scenario.availability``), then ``CI_CASES`` derandomized
    adversary cases on the rig (``tools.isolation.rig``); a run that panics the hypervisor or does not end counts
    as caught too (containment, availability). Every one of these is clean on the
    unmodified firmware (tests/isolation/test_properties.py).
@@ -84,14 +85,17 @@ def _scenario_stage(m: FwMutant, src: Path, build: Path, cfg, machine) -> StageR
 
 
 def _ni_stage(cfg, src: Path, build: Path, machine) -> StageResult | None:
-    """Noninterference over scenario pairs (``tools.isolation.scenario``)."""
-    from tools.isolation.scenario import noninterference
+    """Noninterference over scenario pairs and the availability run
+    (``tools.isolation.scenario``)."""
+    from tools.isolation.scenario import availability, noninterference
 
-    found = noninterference(cfg, machine=machine, src_dir=src, build_dir=build,
-                            max_cycles=CI_MAX_CYCLES)
-    if not found:
-        return None
-    return StageResult(True, f"{found[0].prop} (noninterference runs)", found[0].detail)
+    for what, run in (("noninterference runs", noninterference),
+                      ("availability run", availability)):
+        found = run(cfg, machine=machine, src_dir=src, build_dir=build,
+                    max_cycles=CI_MAX_CYCLES)
+        if found:
+            return StageResult(True, f"{found[0].prop} ({what})", found[0].detail)
+    return None
 
 
 def _case_stage(cfg, src: Path, build: Path, work: Path) -> StageResult | None:
