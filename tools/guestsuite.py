@@ -2,8 +2,9 @@
 
 Every scenario of ``SUITE`` runs under the hypervisor; each VM's transcript is its
 console lines, then the hypervisor's lines about that VM (fault reports, restarts, its
-end) without the ``hv: vm <name>`` prefix. A watchdog report's pc depends on when the
-time ran out, so it reads ``pc *``. The transcript of VM ``v`` in scenario ``s`` is
+end) without the ``hv: vm <name>`` prefix. The pc of a fault report reads ``pc *``: a
+watchdog's depends on when the time ran out, and any other moves whenever the guest's
+code or the runtime changes (the cause and the address stay). The transcript of VM ``v`` in scenario ``s`` is
 compared byte for byte with ``tests/system/golden/<s>/<v>.txt``, on the model and on
 Spike (tests/system/test_guest_suite.py).
 
@@ -50,7 +51,7 @@ NOT_GOLDEN = {
 }
 
 _HV_VM = re.compile(r"^vm (?P<vm>\S+) (?P<rest>(?:fault|ended|restarting|stopped).*)$")
-_WATCHDOG_PC = re.compile(r"(watchdog: .* pc )0x[0-9a-f]+")
+_FAULT_PC = re.compile(r"(fault: .* pc )0x[0-9a-f]+")
 
 
 def transcripts(result: ScenarioResult) -> dict[str, str]:
@@ -59,7 +60,7 @@ def transcripts(result: ScenarioResult) -> dict[str, str]:
     for line in result.hv_lines:
         m = _HV_VM.match(line)
         if m and m["vm"] in out:
-            out[m["vm"]].append("hv: " + _WATCHDOG_PC.sub(r"\1*", m["rest"]))
+            out[m["vm"]].append("hv: " + _FAULT_PC.sub(r"\1*", m["rest"]))
     return {name: "".join(f"{ln}\n" for ln in lines) for name, lines in out.items()}
 
 

@@ -192,9 +192,10 @@ def test_bad_length_is_one_line_error():
 
 
 def test_failures_shrink_to_short_programs():
-    """An injected failure (an AMO somewhere after an MRET) shrinks to a program far
-    shorter than the first one that failed (a fixed seed keeps it deterministic: the
-    derandomized search meets a 2-item failure first and has nothing to shrink)."""
+    """An injected failure (an AMO somewhere after an MRET) shrinks to at most 3 items,
+    never longer than the first program that failed. (Which failure the search meets
+    first is not stable: in one loaded CI run it was already 2 items long, so the test
+    does not require the result to be strictly shorter.)"""
     failing: list[int] = []
 
     def fails(program: Program) -> bool:
@@ -210,7 +211,7 @@ def test_failures_shrink_to_short_programs():
                  settings=settings(max_examples=2000, database=None, deadline=None,
                                    suppress_health_check=list(HealthCheck)),
                  random=random.Random(1))
-    assert failing and len(found.items) < failing[0], (failing[0], found.items)
+    assert failing and len(found.items) <= failing[0], (failing[0], found.items)
     assert len(found.items) <= 3, found.items
 
 

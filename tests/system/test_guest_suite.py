@@ -88,15 +88,17 @@ def test_transcript_holds_console_then_the_vms_hv_lines():
                  "addr 0x40000000", "vm b restarting (1 of 2)", "vm a ended: shutdown, code 0"])
     got = gs.transcripts(r)
     assert got["a"] == "one\ntwo\nhv: ended: shutdown, code 0\n"
-    assert got["b"] == ("three\nhv: fault: access outside its partition: cause 23 (x) pc "
-                        "0x8000001c addr 0x40000000\nhv: restarting (1 of 2)\n")
+    assert got["b"] == ("three\nhv: fault: access outside its partition: cause 23 (x) pc * "
+                        "addr 0x40000000\nhv: restarting (1 of 2)\n")
 
 
-def test_watchdog_pc_is_masked_other_pcs_are_not():
+def test_fault_pcs_are_masked_addresses_are_not():
     r = _result({}, ["vm a fault: watchdog: used up its CPU time: cause 5 (STI) pc 0x80000123 "
-                     "addr 0x0"], names=("a",))
-    assert gs.transcripts(r)["a"] == ("hv: fault: watchdog: used up its CPU time: cause 5 "
-                                      "(STI) pc * addr 0x0\n")
+                     "addr 0x0", "vm a fault: unhandled exception: cause 2 (x) pc 0x80000200 "
+                     "addr 0x1234"], names=("a",))
+    assert gs.transcripts(r)["a"] == (
+        "hv: fault: watchdog: used up its CPU time: cause 5 (STI) pc * addr 0x0\n"
+        "hv: fault: unhandled exception: cause 2 (x) pc * addr 0x1234\n")
 
 
 def test_differences_name_missing_changed_and_extra_files(tmp_path, monkeypatch):
