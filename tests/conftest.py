@@ -1,4 +1,5 @@
-"""Test-suite wide settings: Hypothesis profiles (ARCHITECTURE.md section 5).
+"""Test-suite wide settings: Hypothesis profiles (ARCHITECTURE.md section 5) and the
+shared `cfg`/`machine` fixtures.
 
 - ``ci``: derandomized, no example database, no deadline, so CI runs are repeatable
   and finish in minutes. Selected when ``CI=true`` or ``HYPOTHESIS_PROFILE=ci``.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -24,3 +26,19 @@ settings.register_profile("campaign", max_examples=20_000, deadline=None,
 
 _default = "ci" if os.environ.get("CI", "").lower() == "true" else "dev"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _default))
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    """The default SoC configuration (a module may define its own ``cfg``)."""
+    from hardware.config import variant
+
+    return variant("default")
+
+
+@pytest.fixture(scope="module")
+def machine(cfg):
+    """One compiled-backend Machine of ``cfg`` per module, reused by its runs."""
+    from hardware.sim.machine import Machine
+
+    return Machine(cfg, "compiled")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from hardware.config import variant
 from tools.isolation import gen
 from tools.isolation.rig import Rig
 from tools.isolation.scenario import availability, check_scenario, noninterference
@@ -37,18 +36,6 @@ MUTANTS = (
 )
 PANIC_EXIT = 4
 MAX_CYCLES = 12_000_000
-
-
-@pytest.fixture(scope="module")
-def cfg():
-    return variant("default")
-
-
-@pytest.fixture(scope="module")
-def machine(cfg):
-    from hardware.sim.machine import Machine
-
-    return Machine(cfg, "compiled")
 
 
 def _lines(violations) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 
 from guests.build import GUESTS
-from hardware.config import variant
 from hypervisor.config import load_scenario
 from tools import guestsuite as gs
 from tests.system import hvharness as hv
@@ -16,18 +15,6 @@ from tools.hvrun import ScenarioResult
 
 #: The hypervisor's exit code for a panic (docs/hypervisor.md, "Exit").
 PANIC_EXIT = 4
-
-
-@pytest.fixture(scope="module")
-def cfg():
-    return variant("default")
-
-
-@pytest.fixture(scope="module")
-def machine(cfg):
-    from hardware.sim.machine import Machine
-
-    return Machine(cfg, "compiled")
 
 
 def _run(scenario: str, platform: str, cfg, machine) -> ScenarioResult:
