@@ -42,6 +42,7 @@ SUITE: dict[str, str] = {
     "hostile": "a victim and three misbehaving guests",
     "hostile2": "a victim and the other misbehaving guests",
     "probe": "vprobe's vCPU state survives hostile neighbours",
+    "reboot": "each life of a rebooting guest starts clean",
 }
 #: Scenarios left out, and why.
 NOT_GOLDEN = {

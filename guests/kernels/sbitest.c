@@ -4,8 +4,9 @@
  * FIDs give SBI_ERR_NOT_SUPPORTED, every register but a0/a1 is preserved, 32-bit
  * parameters, hart masks, shared-memory ranges), BASE ch. 4 (every probe, present and
  * absent), legacy ch. 5, TIME ch. 6, IPI ch. 7, RFENCE ch. 8, HSM ch. 9, SRST ch. 10,
- * DBCN ch. 12 (pointers outside the guest, wrapping, misaligned, empty), and the
- * firmware's HVSIM extension (docs/hypervisor.md, "SBI").
+ * DBCN ch. 12 (pointers outside the guest, wrapping, misaligned, empty, a 4 KiB write
+ * the firmware may cut short), and the firmware's HVSIM extension (docs/hypervisor.md,
+ * "SBI").
  *
  * Prints "ok <name>" or "FAIL <name>: got <x> want <y>" per check, a table of passed
  * checks per extension ("sbitest: BASE 31/31"), then "sbitest: PASS" or
@@ -31,6 +32,8 @@
 #define LEGACY_SHUTDOWN 0x08
 #define LEGACY_RESERVED 0x09
 #define LEGACY_LAST 0x0F
+#define LONG_WRITE 4096u
+#define LONG_LINE 64u
 
 /* The extensions the table at the end counts checks for. */
 enum group { G_BASE, G_LEGACY, G_TIME, G_IPI, G_RFENCE, G_HSM, G_SRST, G_DBCN, G_HVSIM,
@@ -47,6 +50,7 @@ static struct hvsim_stats stats_buf;
 static uint64_t stats_canary[8];
 static uint8_t stats_bytes[sizeof(struct hvsim_stats) + 16];
 static char dbcn_buf[16];
+static char dbcn_long[LONG_WRITE];
 
 /* ecall_gprs(in, out): load x1 and x3..x31 from in->x[], ecall, store them to out->x[]
  * (sp is kept; ra, gp, tp and s0..s11 are restored before returning). */
@@ -508,6 +512,25 @@ static void test_srst(void)
 
 /* ---------------------------------------------------------------- ch. 12: DBCN */
 
+/* Fill dbcn_long with copies of one LONG_LINE-byte line (dots up to its '\n'). */
+static void fill_long_write(void)
+{
+    static const char head[] = "sbitest: dbcn long write ";
+    for (unsigned i = 0; i < LONG_WRITE; i++) {
+        unsigned col = i % LONG_LINE;
+        dbcn_long[i] = col == LONG_LINE - 1 ? '\n' : col < sizeof head - 1 ? head[col] : '.';
+    }
+}
+
+/* SBI 12.1: a write may move fewer bytes than asked (hvsim moves at most 256 per
+ * call); hvsim's console always accepts bytes, so it moves at least one. */
+static void test_dbcn_long(void)
+{
+    fill_long_write();
+    struct sbiret r = sbi_debug_console_write(LONG_WRITE, (unsigned long)dbcn_long, 0);
+    check_true("dbcn_write_long", r, r.value > 0 && (unsigned long)r.value <= LONG_WRITE);
+}
+
 static void test_dbcn(void)
 {
     static const char line[] = "sbitest: dbcn write\n", bytes[] = "sbitest: dbcn write_byte\n";
@@ -526,6 +549,7 @@ static void test_dbcn(void)
     check_val("dbcn_write_misaligned",
               sbi_debug_console_write(sizeof odd - 2, (unsigned long)odd + 1, 0), sizeof odd - 2);
     check_val("dbcn_write_empty", sbi_debug_console_write(0, (unsigned long)line, 0), 0);
+    test_dbcn_long();
     struct sbiret r = sbi_debug_console_read(sizeof dbcn_buf, buf, 0);
     check_true("dbcn_read", r, (unsigned long)r.value <= sizeof dbcn_buf);
     r = sbi_debug_console_read(sizeof dbcn_buf - 1, buf + 1, 0);
