@@ -257,3 +257,111 @@ def test_gstage_shared_vmids_and_wrong_mode():
     probs = gstage.check_all(ram.read, _debug(ram, [h, h]), vms, in_hv, 14)
     assert any("share VMID 1" in p for p in probs)
     assert "not Sv39x4" in _gcheck(FakeRam(), [0], 2 << 20)[0]
+
+
+# --------------------------------------------------------------------------- lives
+# (tools/isolation/containment.py). Guest pcs here are host-physical, so a VM's "entry
+# point" is its partition's first byte; its guest-physical RAM is [VM0, VM1).
+
+from tools.isolation.containment import EXIT_BOUND, WATCHDOG_SLACK, VmPolicy  # noqa: E402
+
+UART_GPA = 0x1000_0000
+CSRW_SATP, WFI_INSN = 0x18079073, 0x10500073
+VU = (0, 1)
+
+
+def policy(entry=VM0, restart=False, max_restarts=0, watchdog=0, ram=(VM0, VM1)):
+    return VmPolicy(entry, ram, ((UART_GPA, UART_GPA + 0x100),), restart, max_restarts,
+                    watchdog)
+
+
+def lives(*records, a=None, b=None):
+    return check(*records, vms=(a or policy(), b or policy(entry=VM1, ram=(VM1, 0x8060_0000))))
+
+
+def fault(pc, gpa, cause=23):
+    """VM ``pc``'s store (or fetch, cause 20) refused by the G-stage at ``gpa``."""
+    return rec(pc, trap=1, cause=cause, store=gpa)
+
+
+def reload(vm_base):
+    """The hypervisor's store to a partition's first word (scrub or image load)."""
+    return rec(HV_CODE, mode=HS, insn=SD, store=vm_base)
+
+
+def test_a_vm_that_faults_outside_its_ram_never_runs_again():
+    chk = lives(rec(VM0), fault(VM0 + 4, 0x4000_0000), rec(HV_CODE, mode=HS), rec(VM0 + 4))
+    assert props(chk) == {"containment"}
+    assert lives(rec(VM0), fault(VM0 + 4, 0x4000_0000), rec(HV_CODE, mode=HS), schedule(1),
+                 rec(VM1)).ok
+
+
+@pytest.mark.parametrize("pc, gpa, cause, fatal", [
+    (VM0, UART_GPA + 5, 23, False), (UART_GPA + 4, UART_GPA + 4, 20, True),
+    (VM0, UART_GPA + 0x100, 23, True), (VM0, VM0 + 0x100, 23, False)])
+def test_the_virtual_uart_and_the_vms_ram_are_not_fatal(pc, gpa, cause, fatal):
+    """A fetch fault's address is its pc; the UART is emulated for loads/stores only."""
+    chk = lives(fault(pc, gpa, cause), rec(HV_CODE, mode=HS), rec(VM0 + 4))
+    assert props(chk) == ({"containment"} if fatal else set())
+
+
+def test_with_vs_translation_on_faults_are_not_judged():
+    assert lives(rec(VM0, insn=CSRW_SATP), fault(VM0 + 4, 0x4000_0000),
+                 rec(HV_CODE, mode=HS), rec(VM0 + 8)).ok
+
+
+def test_restarts_start_new_lives_up_to_max_restarts():
+    one_life = [fault(VM0 + 4, 0x4000_0000), rec(HV_CODE, mode=HS), reload(VM0), rec(VM0)]
+    a = policy(restart=True, max_restarts=1)
+    assert lives(rec(VM0), *one_life, a=a).ok
+    assert "starts life 3" in lives(rec(VM0), *one_life, *one_life, a=a).violations[0].detail
+    assert props(lives(rec(VM0), *one_life)) == {"containment"}  # on_fault = stop
+    assert lives(rec(VM0), rec(HV_CODE, mode=HS), reload(VM0), rec(VM0 + 4), rec(VM0)).ok
+
+
+def test_a_vm_resumes_in_the_mode_it_was_switched_out_in():
+    out = [rec(VM0, mode=VU, trap=1, cause=INTERRUPT_BIT | 5), schedule(1), rec(VM1),
+           rec(VM1, trap=1, cause=INTERRUPT_BIT | 5), schedule(0)]
+    assert lives(*out, rec(VM0, mode=VU)).ok
+    assert props(lives(*out, rec(VM0, mode=VS))) == {"no-escalation"}
+
+
+def test_a_guest_wfi_must_trap():
+    assert props(check(rec(VM0, insn=WFI_INSN))) == {"availability"}
+    assert check(rec(VM0, insn=WFI_INSN, trap=1, cause=22)).ok
+
+
+def test_one_hypervisor_exit_is_bounded_unless_it_idles_or_reloads():
+    long = EXIT_BOUND + 10
+    exit_ = [rec(VM0, insn=ECALL, trap=1, cause=10, cycle=1), rec(HV_CODE, mode=HS, cycle=2)]
+    assert props(lives(*exit_, rec(VM0 + 4, cycle=long))) == {"bounded-exit"}
+    assert lives(*exit_, rec(HV_CODE, mode=HS, insn=WFI_INSN, cycle=3),
+                 rec(VM0 + 4, cycle=long)).ok
+    assert lives(*exit_, reload(VM0), rec(VM0 + 4, cycle=long)).ok
+
+
+def test_a_vm_runs_at_most_its_watchdog_per_life():
+    wd = 1_000
+    run = [rec(VM0, cycle=1), rec(VM0 + 4, cycle=wd + WATCHDOG_SLACK + 10),
+           rec(HV_CODE, mode=HS, cycle=wd + WATCHDOG_SLACK + 20)]
+    assert props(lives(*run, a=policy(watchdog=wd))) == {"containment"}
+    assert lives(*run, a=policy(watchdog=wd + WATCHDOG_SLACK + 100)).ok
+
+
+# --------------------------------------------------------------------------- PMP
+
+def test_pmp_closes_the_m_stage_only_with_the_tor_entry():
+    from types import SimpleNamespace
+
+    from tools.isolation.pmp import m_stage_problems
+
+    lo, hi = 0x8000_0000, 0x8000_1000
+    tor, napot_all = 0x08, 0x18 | 7
+    regs = {"csr_pmp0cfg": 0, "csr_pmpaddr0": lo >> 2, "csr_pmp1cfg": tor,
+            "csr_pmpaddr1": hi >> 2, "csr_pmp2cfg": napot_all, "csr_pmpaddr2": (1 << 54) - 1}
+    sim = SimpleNamespace(get_register=lambda n: regs[n])
+    assert m_stage_problems(sim, 3, lo, hi) == []
+    regs["csr_pmp1cfg"] = 0
+    assert m_stage_problems(sim, 3, lo, hi) == [
+        "the PMP gives S/U-mode 'rwx' access to the M stage at 0x80000000"]
+    assert m_stage_problems(sim, 0, lo, hi) == []

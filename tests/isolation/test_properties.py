@@ -6,7 +6,8 @@ properties run in CI and catch the mutants"; docs/fuzzing.md).
   holds next to a spinner with interrupts off.
 - Derandomized adversary cases (the ``ci`` Hypothesis profile) on the rig are clean.
 - Representative firmware mutants (memory isolation, vCPU state, SBI pointer checks,
-  containment) are caught by the property docs/fuzzing.md names.
+  containment, scheduling, privilege, TLB) are caught by the property docs/fuzzing.md
+  names.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from tools.isolation import gen
 from tools.isolation.rig import Rig
 from tools.isolation.scenario import availability, check_scenario, noninterference
+from hardware.config import variant
+from tools.mutate.firmware import MUTANTS as MUTANT_CATALOGUE
 from tools.mutate.firmware import apply
 
 #: Scenarios checked on the unmodified firmware.
-CLEAN = ("demo", "regs", "sbi", "restart", "hostile", "hostile2", "probe", "paging")
+CLEAN = ("demo", "regs", "sbi", "uart", "wfi", "crash", "restart", "reboot", "spin", "fair",
+         "hostile", "hostile2", "probe", "paging", "osmix")
 #: Rig cases of the ci profile.
 CI_CASES = 15
 #: (mutant, scenario or "ni" (the noninterference runs), what catches it first: a
@@ -33,6 +37,17 @@ MUTANTS = (
     ("dbcn-length-unchecked", "sbi", "confidentiality"),
     ("stats-pointer-unchecked", "sbi", "panic"),
     ("budget-timer-not-armed", "availability", "availability"),
+    ("stopped-vm-resumed", "crash", "containment"),
+    ("fault-emulated-as-uart", "crash", "containment"),
+    ("restart-limit-off-by-one", "restart", "containment"),
+    ("watchdog-timer-not-armed", "fair", "containment"),
+    ("vtw-not-set", "wfi", "availability"),
+    ("pmp-m-stage-rule-missing", "demo", "gstage"),
+    ("spp-not-cleared-on-load", "osmix", "no-escalation"),
+    ("dbcn-unbounded", "sbi", "bounded-exit"),
+    ("no-vvma-fence-on-restart", "reboot", "confidentiality"),
+    ("restart-partition-not-zeroed", "reboot", "confidentiality"),
+    ("vuart-load-rd-mask", "uart", "gstage"),
 )
 PANIC_EXIT = 4
 MAX_CYCLES = 12_000_000
@@ -108,8 +123,18 @@ def test_an_adversary_really_runs(rig, tmp_path):
                for k in res.coverage), sorted(res.coverage)
 
 
+@pytest.mark.parametrize("scenario", ("reboot",))
+def test_stale_tlb_entries_are_not_a_false_positive_on_tlbkeep(scenario):
+    """The SoC that keeps TLB entries across satp/hgatp writes (where the fence mutants
+    show) runs the restart scenarios clean too."""
+    res = check_scenario(scenario, variant("tlbkeep"), max_cycles=MAX_CYCLES)
+    assert res.ok, _lines(res.violations)
+
+
 @pytest.mark.parametrize("mutant, where, prop", MUTANTS)
 def test_properties_catch_mutants(mutant, where, prop, cfg, machine, tmp_path):
+    if MUTANT_CATALOGUE[mutant].soc != "default":   # its own SoC, its own machine
+        cfg, machine = variant(MUTANT_CATALOGUE[mutant].soc), None
     src = apply(mutant, tmp_path / "src")
     where_built = {"src_dir": src, "build_dir": tmp_path / "b", "max_cycles": MAX_CYCLES}
     if where in ("ni", "availability"):

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tools.isolation.containment import WFI, LifeChecker, VmPolicy
 from tools.isolation.layout import (DEVICE, FREE_RAM, HV_DATA, HV_FREE, HV_STATIC, M_STAGE,
                                     UNMAPPED, Layout)
 
@@ -50,8 +51,15 @@ PROPERTIES: dict[str, str] = {
     "no-escalation": "guest instructions run with V=1 from their partition; HS/M-level "
                      "CSRs and instructions trap",
     "interrupt-routing": "every interrupt delivered to a VM is one it asked for",
-    "availability": "every VM gets its budget in every two periods",
-    "gstage": "each VM's G-stage table maps exactly its partition; VMIDs are distinct",
+    "availability": "every VM gets its budget in every two periods; a guest WFI never "
+                    "holds the hart",
+    "containment": "a VM that faults outside its partition never runs again in that "
+                   "life; at most 1 + max_restarts lives; at most its watchdog of CPU per "
+                   "life",
+    "bounded-exit": "no single hypervisor exit (other than idling or reloading a VM) "
+                    "lasts more than a bound",
+    "gstage": "each VM's G-stage table maps exactly its partition; VMIDs are distinct; "
+              "the PMP closes the M stage to HS",
 }
 #: Fields of a trace chunk (``hardware.soc.soc.RVFI_FIELDS`` without ``valid``).
 FIELDS = ("pc", "insn", "trap", "cause", "priv", "v", "rd", "rd_wdata", "mem_addr",
@@ -137,7 +145,8 @@ class TraceChecker:
 
     def __init__(self, layout: Layout, running_addr: int,
                  budgets: dict[int, tuple[int, int]] | None = None,
-                 observe: tuple[int, ...] = (), booted: bool = False, current: int = -1):
+                 observe: tuple[int, ...] = (), booted: bool = False, current: int = -1,
+                 vms: tuple[VmPolicy, ...] | None = None):
         self.layout = layout
         self.running_addr = running_addr
         self.budgets = dict(budgets or {})
@@ -153,6 +162,9 @@ class TraceChecker:
         self._time: dict[int, list[np.ndarray]] = {vm: [] for vm in self.budgets}
         self._observe = {vm: hashlib.sha256() for vm in observe}
         self._observed = Counter()
+        self.lives = None if vms is None else LifeChecker(
+            vms, [(r.base, r.end) for r in map(layout.partition, range(len(vms)))],
+            self._report_one, layout.vm_names)
 
     # ---- reporting
 
@@ -169,6 +181,12 @@ class TraceChecker:
                 else int(arr["pc_paddr"][i])
             self.violations.append(Violation(prop, int(arr["cycle"][i]), int(arr["pc"][i]),
                                              addr, detail(i)))
+
+    def _report_one(self, prop: str, cycle: int, pc: int, addr: int, detail: str) -> None:
+        """Record one violation of ``prop``."""
+        self.counts[prop] += 1
+        if sum(v.prop == prop for v in self.violations) < MAX_KEPT:
+            self.violations.append(Violation(prop, cycle, pc, addr, detail))
 
     @property
     def ok(self) -> bool:
@@ -201,6 +219,10 @@ class TraceChecker:
         self._check_interrupts(arr, trap, v, owner)
         self._account_time(arr, cur)
         self._observe_rows(arr, trap, v, owner)
+        if self.lives is not None and booted.any():
+            sl = slice(int(np.argmax(booted)), None)
+            self.lives.feed({f: arr[f][sl] for f in FIELDS}, v[sl], trap[sl], owner[sl],
+                            cur[sl])
         self.rows += n
 
     def _current_vm(self, arr) -> np.ndarray:
@@ -249,6 +271,10 @@ class TraceChecker:
         bad = np.flatnonzero(~v & done & (owner >= 0))
         self._report("no-escalation", bad, arr,
                      lambda i: f"V=0 (priv {arr['priv'][i]}) runs code of {name(owner[i])}")
+        bad = np.flatnonzero(guest & (arr["insn"] == WFI))
+        self._report("availability", bad, arr,
+                     lambda i: f"{name(owner[i])} ran WFI at V=1 without a trap "
+                               "(hstatus.VTW): it held the hart")
         m_mode = ~v & done & (arr["priv"] == 3)
         bad = np.flatnonzero(m_mode & (owner != M_STAGE) & (owner != DEVICE))
         self._report("no-escalation", bad, arr,

@@ -34,7 +34,8 @@ from tools.isolation import IsolationError, gstage
 from tools.isolation.layout import HV_DATA, build_layout
 from tools.isolation.oracles import (TraceChecker, Violation, check_memory, partition_hash,
                                      region_hashes)
-from tools.isolation.scenario import victim_self_check
+from tools.isolation.containment import policies
+from tools.isolation.scenario import pmp_violations, victim_self_check
 from tools.toolchain import BUILD_DIR
 
 #: Where rigs keep their scenario and placeholder.
@@ -144,6 +145,7 @@ class Rig:
         self.firmware = build_firmware(self.scenario, self.cfg, **where)
         elf = self.firmware.elf
         self.layout = build_layout(self.scenario, elf, self.cfg)
+        self.policies = policies(self.scenario)
         self.running_addr = elf_symbol(elf, "hv_running_vm")
         self.debug_addr = elf_symbol(elf, "hv_debug")
         if self.running_addr is None or self.debug_addr is None:
@@ -243,7 +245,7 @@ class Rig:
         budget = VICTIM_BUDGET_US * 10, PERIOD_US * 10
         chk = TraceChecker(self.layout, self.running_addr, budgets={self.victim.index: budget},
                            observe=(self.victim.index,), booted=True,
-                           current=self.boot_running)
+                           current=self.boot_running, vms=self.policies)
         m.trace_to(chk.feed, arrays=True)
         end = self.boot_cycle + max_cycles
         out = None
@@ -270,6 +272,7 @@ class Rig:
         for problem in gstage.check_all(self.read, self.debug_addr, self.scenario.vms,
                                         table_ok, VMID_BITS):
             violations.append(Violation("gstage", out.cycles, 0, 0, problem))
+        violations += pmp_violations(m, self.cfg, self.layout, out.cycles)
         counts = dict(chk.counts)
         for v in violations[len(chk.violations):]:
             counts[v.prop] = counts.get(v.prop, 0) + 1

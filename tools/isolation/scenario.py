@@ -22,8 +22,9 @@ from pathlib import Path
 
 from hardware.soc.memory_map import region
 from hardware.soc.soc import RAM_NAME
-from tools.isolation import IsolationError, gstage
-from tools.isolation.layout import HV_DATA, build_layout
+from tools.isolation import IsolationError, gstage, pmp
+from tools.isolation.containment import policies
+from tools.isolation.layout import HV_DATA, M_STAGE, build_layout
 from tools.isolation.oracles import TraceChecker, Violation, check_memory, region_hashes
 
 #: Cycle limit of one scenario run.
@@ -91,7 +92,8 @@ def check_scenario(scenario, cfg, *, machine=None, src_dir: Path | None = None,
     budget_cycles = {by_name[n].index: (b * cycles_per_us, p * cycles_per_us)
                      for n, (b, p) in (budgets or {}).items()}
     watched = tuple(by_name[n].index for n in observe)
-    checker = TraceChecker(layout, running, budgets=budget_cycles, observe=watched)
+    checker = TraceChecker(layout, running, budgets=budget_cycles, observe=watched,
+                           vms=policies(sc))
     own = machine is None
     machine = machine or Machine(cfg, "compiled")
     ram = region(cfg, "ram")
@@ -103,13 +105,14 @@ def check_scenario(scenario, cfg, *, machine=None, src_dir: Path | None = None,
     try:
         result = run_scenario(sc, cfg, machine=machine, max_cycles=max_cycles, trace=watch,
                               **where)
+        pmp = pmp_violations(machine, cfg, layout, result.cycles or 0)
     finally:
         if own:
             machine.close()
     checker.finish()
     violations = list(checker.violations)
     counts = dict(checker.counts)
-    extra = []
+    extra = list(pmp)
     if watch.boot_hashes is not None:
         extra += check_memory(watch.boot_hashes, region_hashes(read, layout), layout)
     from hardware.mmu.tlb import VMID_BITS
@@ -117,12 +120,39 @@ def check_scenario(scenario, cfg, *, machine=None, src_dir: Path | None = None,
     table_ok = lambda a: layout.kind_of(a) == HV_DATA  # noqa: E731
     extra += [Violation("gstage", result.cycles or 0, 0, 0, p)
               for p in gstage.check_all(read, debug, sc.vms, table_ok, VMID_BITS)]
+    extra += self_checks(sc, result.console, result.cycles or 0)
     for v in extra:
         counts[v.prop] = counts.get(v.prop, 0) + 1
     obs = {n: checker.observation(by_name[n].index) for n in observe}
     return ScenarioCheck(sc.name, violations + extra, counts, dict(checker.coverage),
                          result.status, result.cycles or 0, result.console, result.exit_code,
                          obs)
+
+
+def pmp_violations(machine, cfg, layout, cycle: int) -> list[Violation]:
+    """The PMP invariant (``pmp.py``) on the model's PMP CSRs as they are now."""
+    (m_stage,) = layout.of_kind(M_STAGE)
+    return [Violation("gstage", cycle, 0, m_stage.base, p)
+            for p in pmp.m_stage_problems(machine.simulator, cfg.core.pmp_regions,
+                                          m_stage.base, m_stage.end)]
+
+
+#: Guests that check a guarantee themselves: guest -> (property, prefix of a line that
+#: reports a failed check). ``rebooter`` checks that a new life sees nothing of its old
+#: one: its memory is zero past its image and no VS-stage translation of the old life
+#: is still in use.
+SELF_CHECKS = {"rebooter": ("confidentiality", "rebooter: FAIL")}
+
+
+def self_checks(sc, console: dict[str, list[str]], cycle: int) -> list[Violation]:
+    """A violation per failed-check line of a self-checking guest (``SELF_CHECKS``)."""
+    out = []
+    for vm in sc.vms:
+        prop, prefix = SELF_CHECKS.get(vm.guest or "", (None, None))
+        for line in console.get(vm.name, []) if prop else ():
+            if line.startswith(prefix):
+                out.append(Violation(prop, cycle, 0, 0, f"vm {vm.name} reports: {line}"))
+    return out
 
 
 #: The victim of the noninterference runs and its VM.

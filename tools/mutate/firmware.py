@@ -164,7 +164,7 @@ _CATALOGUE = (
        "can use its old life's translations",
        (VCPU, "        hfence_vvma_all();\n        c->fence_vs = 0;",
         "        c->fence_vs = 0;"),
-       soc="tlbkeep", scenarios=("restart",)),
+       soc="tlbkeep", scenarios=("reboot",)),
     # ---------------------------------------------------------------- memory isolation
     _m("gstage-maps-one-page-past", "memory isolation",
        "the G-stage maps one page more than the partition: the first page of the next "
@@ -183,7 +183,7 @@ _CATALOGUE = (
        "a restart does not zero the partition: the new life reads its old life's data "
        "(confidentiality across lives of one VM only)",
        (VM, "    hv_memset((void *)(uintptr_t)vm->cfg->base, 0, vm->cfg->size);\n", ""),
-       scenarios=("restart",)),
+       scenarios=("restart", "reboot")),
     # ---------------------------------------------------------------- SBI pointer checks
     _m("dbcn-length-unchecked", "SBI pointer checks",
        "DBCN write/read check only the first byte of the buffer: up to 256 bytes past "
