@@ -161,6 +161,7 @@ def test_ray_local_cluster_runs_the_workers(tmp_path):
     (["--minutes", "1", "--cluster", "ray://127.0.0.1:1"], "cannot reach the Ray cluster"),
     (["--minutes", "1", "--max-items", "0"], "--max-items"),
     (["--minutes", "1", "--config", "nope"], "nope"),
+    (["--minutes", "1", "--kinds", "adversary,bogus"], "unknown case kind 'bogus'"),
     ([], "--minutes N is required"),
 ])
 def test_bad_input_is_one_line(tmp_path, capsys, args, message):

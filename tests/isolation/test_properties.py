@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 
 from tools.isolation import gen
 from tools.isolation.rig import Rig
-from tools.isolation.scenario import availability, check_scenario, noninterference
+from tools.isolation.scenario import (PANIC_EXIT, availability, check_scenario,
+                                       noninterference)
 from hardware.config import variant
 from tools.mutate.firmware import MUTANTS as MUTANT_CATALOGUE
 from tools.mutate.firmware import apply
@@ -49,7 +50,6 @@ MUTANTS = (
     ("restart-partition-not-zeroed", "reboot", "confidentiality"),
     ("vuart-load-rd-mask", "uart", "gstage"),
 )
-PANIC_EXIT = 4
 MAX_CYCLES = 12_000_000
 
 

@@ -2,12 +2,19 @@
 docs/fuzzing.md, "Campaigns").
 
 K workers each hold a ``Rig`` (the hypervisor booted with a victim and an adversary
-slot, snapshotted) and run Hypothesis searches over ``gen.cases``: a case is an
-adversary program with a harness irq schedule, run from the snapshot with every
-isolation property checked (``Rig.run_case``). A case fails when it violates a selected
-property; Hypothesis shrinks the failures of each property separately, and the smallest
-failing case of each property is saved. A search ends at the deadline, after
-``SEARCH_CASES`` clean cases (a fresh one starts), or once its failures are shrunk.
+slot, snapshotted) and run Hypothesis searches of two kinds (``KINDS``), in turn:
+
+- ``adversary`` (``gen.cases``): an adversary program with a harness irq schedule, run
+  from the snapshot with every isolation property checked (``Rig.run_case``);
+- ``mix`` (``mix.mixes``): a scenario of two or three guest-suite guests with random
+  budgets, fault policies and restart limits, run from boot with every property
+  checked (``mix.run_mix``); it reaches restarts, the virtual UART, VU processes and
+  watchdogs, which one adversary next to the fixed victim does not.
+
+A case fails when it violates a selected property; Hypothesis shrinks the failures of
+each property separately, and the smallest failing case of each property is saved. A
+search ends at the deadline, after ``SEARCH_CASES`` clean cases of its kind (a fresh one
+starts), or once its failures are shrunk.
 
 Workers are local processes forked from the parent, which boots the rig first (so a
 bad firmware is one error, and the workers start at once); or, with ``--cluster``, Ray
@@ -20,7 +27,8 @@ Output folder::
 
     db/                              the Hypothesis example database (replayed first)
     violations/<property>-<digest>/  adversary.elf, adversary.S (the listing), case.json,
-                                     report.txt, README
+                                     report.txt, README; a mix has scenario.toml instead
+                                     of the adversary
     work/                            the local workers' scratch ELFs
     coverage.json, summary.json
 
@@ -65,7 +73,9 @@ DB_KEY = b"hvsim.fuzz.isolation"
 DEFAULT_ITEMS, MAX_ITEMS = 60, 200
 #: Clean cases per Hypothesis search before a fresh one starts (a search keeps a tree
 #: of every example it explored).
-SEARCH_CASES = 200
+SEARCH_CASES = {"adversary": 200, "mix": 8}
+#: The kinds of case, searched in turn (worker i starts with kind i mod 2).
+KINDS = ("adversary", "mix")
 #: Seconds past the deadline a search may shrink its failures (at most a quarter of
 #: the budget).
 SHRINK_GRACE_S = 30.0
@@ -76,8 +86,8 @@ MAX_ERRORS = 5
 CLUSTER_ADDRESS = re.compile(r"^ray://([A-Za-z0-9_.\-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})$")
 CLUSTER_EXTRA = "pip install 'hvsim[cluster]'"
 #: Files of a violation folder.
-ELF_NAME, LISTING_NAME, CASE_NAME, REPORT_NAME, README_NAME = (
-    "adversary.elf", "adversary.S", "case.json", "report.txt", "README")
+ELF_NAME, LISTING_NAME, CASE_NAME, REPORT_NAME, README_NAME, MIX_NAME = (
+    "adversary.elf", "adversary.S", "case.json", "report.txt", "README", "scenario.toml")
 #: Coverage key prefixes (the first word of a key) in report order, with their names.
 COVERAGE_GROUPS = (("exit", "VM exits"), ("sbi", "SBI functions"), ("csr", "CSR accesses"),
                    ("irq", "interrupts to guests"), ("item", "item kinds"),
@@ -111,6 +121,18 @@ def parse_properties(spec) -> tuple[str, ...]:
     return tuple(p for p in PROPERTIES if p in names)
 
 
+def parse_kinds(spec) -> tuple[str, ...]:
+    """The kinds of case from ``spec`` (None: all; a comma-separated string or a list)."""
+    if spec is None:
+        return KINDS
+    names = [k.strip() for k in (spec.split(",") if isinstance(spec, str) else spec)]
+    bad = [k for k in names if k not in KINDS]
+    if bad or not names:
+        raise IsolationError(f"unknown case kind {bad[0] if bad else '(none)'!r} "
+                             f"(valid: {', '.join(KINDS)})")
+    return tuple(dict.fromkeys(names))
+
+
 def parse_cluster(spec: str | None) -> str | None:
     """None (local processes), "local" (a local Ray instance) or a checked
     ``ray://HOST:PORT``; IsolationError otherwise."""
@@ -138,6 +160,7 @@ class IsolationOptions:
     src_dir: Path | None = None
     build_dir: Path | None = None
     stop_on_violation: bool = False
+    kinds: tuple[str, ...] = KINDS
 
     def check(self):
         """Validate; return the SoC config. Raises IsolationError (one line)."""
@@ -147,6 +170,7 @@ class IsolationOptions:
         if not 1 <= self.max_items <= MAX_ITEMS:
             raise IsolationError(f"--max-items must be 1..{MAX_ITEMS}, not {self.max_items}")
         parse_cluster(self.cluster)
+        parse_kinds(self.kinds)
         if self.src_dir is not None and not Path(self.src_dir).is_dir():
             raise IsolationError(f"{self.src_dir}: firmware source folder not found")
         try:
@@ -232,9 +256,9 @@ class WorkerReport:
 class Failing:
     """A case that broke ``prop`` in a search, with what it gave."""
 
-    case: object  # gen.AdversaryCase
-    result: object  # rig.CaseResult
-    elf: bytes
+    case: object  # gen.AdversaryCase or mix.Mix
+    result: object  # rig.CaseResult or mix.MixResult
+    elf: bytes  # the adversary ELF, or a mix's scenario file
     prop: str
     at: float  # time.time() when it ran
 
@@ -291,9 +315,13 @@ class Searcher:
 
         self.index, self.opts, self.rig, self.channel = index, opts, rig, channel
         self.db, self.work, self.deadline = db, work, deadline
+        from tools.isolation.mix import mixes
+
         targets = gen.Targets.from_scenario(rig.scenario, "adversary", rig.cfg)
-        self.strategy = gen.cases(targets, lines=rig.cfg.harness_irq_lines,
-                                  max_items=opts.max_items)
+        self.strategies = {"adversary": gen.cases(targets, lines=rig.cfg.harness_irq_lines,
+                                                  max_items=opts.max_items),
+                           "mix": mixes()}
+        self.kind = opts.kinds[0]
         self.report = WorkerReport(index)
         self.counts = Reporter(channel.send, index, Delta)
         self.failing: list[Failing] = []
@@ -306,11 +334,15 @@ class Searcher:
     def run(self) -> WorkerReport:
         """Search until the deadline or a stop."""
         t0, run = time.monotonic(), 0
+        kinds = self.opts.kinds
         while time.monotonic() < self.deadline and not self.channel.stopped():
             self.failing, self.in_search = [], 0
-            hypothesis_search(self.strategy, self.check, db=self.db, key=DB_KEY,
+            self.kind = kinds[(self.index + run) % len(kinds)]
+            hypothesis_search(self.strategies[self.kind], self.check, db=self.db,
+                              key=DB_KEY + b"." + self.kind.encode(),
                               seed=search_seed(self.opts.seed, self.index, run),
-                              reuse=run == 0 and self.index == 0, multiple_bugs=True)
+                              reuse=run < len(kinds) and self.index == 0,
+                              multiple_bugs=True)
             self.save()
             run += 1
             if self.saved and self.opts.stop_on_violation:
@@ -321,20 +353,25 @@ class Searcher:
 
     def check(self, case) -> None:
         """The body of the Hypothesis test: one case."""
+        from hypervisor.config import VmConfigError
         from tools.isolation import gen
         from tools.toolchain import ToolchainError
 
         limit = self.deadline + (self.opts.shrink_grace_s if self.failing else 0.0)
         if time.monotonic() >= limit or self.channel.stopped():
             raise TimeUp
-        if self.in_search >= SEARCH_CASES and not self.failing:
+        if self.in_search >= SEARCH_CASES[self.kind] and not self.failing:
             raise Restart
         self.in_search += 1
         t0 = time.perf_counter()
         try:
-            elf = gen.build_adversary(case.program, self.work, stem="case")
-            result = self.rig.run_case(elf, case.irqs)
-        except (ToolchainError, IsolationError) as exc:
+            if self.kind == "mix":
+                elf = self._run_mix(case)
+                result = self._mix_result
+            else:
+                elf = gen.build_adversary(case.program, self.work, stem="case")
+                result = self.rig.run_case(elf, case.irqs)
+        except (ToolchainError, IsolationError, VmConfigError) as exc:
             self.counts.stats.rejected += 1
             self.report.rejected += 1
             if len(self.report.errors) < MAX_ERRORS:
@@ -357,14 +394,28 @@ class Searcher:
             first = next((v for v in result.violations if v.prop == broken[0]), None)
             raise VIOLATED[broken[0]](first.line() if first else broken[0])
 
+    def _run_mix(self, mix) -> Path:
+        """Run a mix on the rig's machine (the rig restores its snapshot per case)."""
+        from tools.isolation.mix import run_mix, write_mix
+
+        toml = write_mix(mix, self.work)
+        self._mix_result = run_mix(toml, self.rig.cfg, machine=self.rig.machine,
+                                   src_dir=self.opts.src_dir,
+                                   build_dir=self._mix_build_dir(),
+                                   budgets=mix.availability())
+        return toml
+
+    def _mix_build_dir(self) -> Path:
+        """Where mixes' firmware is built (the mutant's build folder when given)."""
+        if self.opts.build_dir is not None:
+            return Path(self.opts.build_dir) / f"mix-w{self.index}"
+        return self.work / "build"
+
     def save(self) -> None:
         """Send the smallest failing case of each property of the search."""
-        from tools.isolation.gen import program_length
-
         for prop in dict.fromkeys(f.prop for f in self.failing):
             runs = [f for f in self.failing if f.prop == prop]
-            best = min(runs, key=lambda f: (program_length(f.case.program),
-                                            len(f.case.program.items), len(f.case.irqs)))
+            best = min(runs, key=lambda f: case_size(f.case))
             found = violation_record(self.index, self.opts, best, runs)
             if found.name in self.saved:
                 continue
@@ -378,10 +429,29 @@ def violated(result, prop: str) -> bool:
     return bool(result.counts.get(prop)) or any(v.prop == prop for v in result.violations)
 
 
+def case_size(case) -> tuple:
+    """What shrinking minimises: an adversary's instructions, items and irq events; a
+    mix's VMs and its description."""
+    from tools.isolation.gen import program_length
+
+    if is_mix(case):
+        return (len(case.vms), case.toml())
+    return (program_length(case.program), len(case.program.items), len(case.irqs))
+
+
+def is_mix(case) -> bool:
+    return hasattr(case, "vms")
+
+
 def case_coverage(case, result) -> Counter:
     """Coverage keys of one case: the checker's (VM-exit causes, SBI functions, CSR
-    accesses, interrupts delivered), the program's item kinds and the run's end."""
+    accesses, interrupts delivered), the program's item kinds (a mix's guests) and the
+    run's end."""
     keys = Counter(result.coverage)
+    if is_mix(case):
+        keys.update(f"guest {vm.guest}" for vm in case.vms)
+        keys[f"end {result.status}"] += 1
+        return keys
     keys.update(f"item {i.kind}" for i in case.program.items)
     keys[f"end {result.status}"] += 1
     if case.irqs:
@@ -403,8 +473,10 @@ def violation_record(index: int, opts: IsolationOptions, best: Failing,
 
     case, result, prop = best.case, best.result, best.prop
     first = next((v for v in result.violations if v.prop == prop), None)
+    if is_mix(case):
+        return _mix_record(index, opts, best, runs, first)
     info = {
-        "property": prop, "statement": PROPERTIES[prop],
+        "kind": "adversary", "property": prop, "statement": PROPERTIES[prop],
         "cycle": first.cycle if first else None, "address": first.addr if first else None,
         "pc": first.pc if first else None, "detail": first.detail if first else "",
         "violations": [v.line() for v in result.violations],
@@ -420,6 +492,28 @@ def violation_record(index: int, opts: IsolationOptions, best: Failing,
     files = {ELF_NAME: best.elf, LISTING_NAME: case.program.asm().encode()}
     name = f"{prop}-{case_digest(best.elf, case.irqs)}"
     return Found(prop, name, files, info, runs[0].at)
+
+
+def _mix_record(index: int, opts: IsolationOptions, best: Failing, runs: list[Failing],
+                first) -> Found:
+    """``violation_record`` of a mix: its scenario file instead of an adversary."""
+    mix, result, prop = best.case, best.result, best.prop
+    info = {
+        "kind": "mix", "property": prop, "statement": PROPERTIES[prop],
+        "cycle": first.cycle if first else None, "address": first.addr if first else None,
+        "pc": first.pc if first else None, "detail": first.detail if first else "",
+        "violations": [v.line() for v in result.violations],
+        "counts": dict(result.counts), "irqs": [], "program_length": 0,
+        "vms": len(mix.vms), "guests": [vm.guest for vm in mix.vms],
+        "availability": {k: list(v) for k, v in mix.availability().items()},
+        "shrunk_from": len(runs[0].case.vms), "failing_runs": len(runs),
+        "status": result.status, "cycles": result.cycles, "seed": opts.seed,
+        "worker": index, "config": opts.config,
+        "src_dir": str(opts.src_dir) if opts.src_dir else None,
+        "build_dir": str(opts.build_dir) if opts.build_dir else None,
+    }
+    name = f"{prop}-mix-{mix.digest()}"
+    return Found(prop, name, {MIX_NAME: best.elf}, info, runs[0].at)
 
 
 def _worker_body(index: int, opts: IsolationOptions, deadline_wall: float, channel,
@@ -506,8 +600,10 @@ class SavedViolation:
     cycle: int | None
     address: int | None
     detail: str
-    program_length: int
+    program_length: int  # instructions of the adversary (0 for a mix)
     found_s: float  # seconds from the campaign start to the first failing case
+    kind: str = "adversary"
+    vms: int = 0  # VMs of a mix
 
 
 @dataclass
@@ -544,8 +640,8 @@ class CampaignSummary:
 
     @property
     def median_length(self) -> float | None:
-        """Median ``program_length`` of the saved (shrunk) violations."""
-        lengths = [v.program_length for v in self.violations]
+        """Median ``program_length`` of the saved (shrunk) adversary violations."""
+        lengths = [v.program_length for v in self.violations if v.kind == "adversary"]
         return statistics.median(lengths) if lengths else None
 
     def add(self, delta: Delta) -> None:
@@ -605,17 +701,19 @@ class CampaignSummary:
         lines += ["", f"{'property':<18}  violations"]
         lines += [f"{p:<18}  {n}" for p, n in self.by_property.items()]
         if self.first_violation_s is not None:
+            median = "" if self.median_length is None else \
+                f"; median shrunk reproducer {self.median_length:g} instructions"
             lines.append(f"first violation after {self.first_violation_s:.1f} s "
-                         f"({self.first_property}); median shrunk reproducer "
-                         f"{self.median_length:g} instructions")
+                         f"({self.first_property}){median}")
         groups = ", ".join(f"{name} {n}" for name, n in self.coverage_groups().items())
         lines += ["", f"coverage: {len(self.coverage)} keys ({groups})"]
         if self.reference_violations:
             lines.append("the firmware breaks " + ", ".join(self.reference_violations) +
                          " with no adversary at all (its reference case)")
         for v in self.violations:
-            lines.append(f"violation: {v.folder}  ({v.property}, "
-                         f"{_n(v.program_length, 'instruction')})")
+            size = _n(v.vms, "VM") + " mix" if v.kind == "mix" else \
+                _n(v.program_length, "instruction")
+            lines.append(f"violation: {v.folder}  ({v.property}, {size})")
         return "\n".join(lines)
 
 
@@ -654,7 +752,8 @@ class _Parent:
         write_violation(folder, found.files, info)
         self.summary.violations.append(SavedViolation(
             found.prop, folder, info["cycle"], info["address"], info["detail"],
-            info["program_length"], info["found_after_s"]))
+            info["program_length"], info["found_after_s"], info.get("kind", "adversary"),
+            info.get("vms", 0)))
 
 
 def write_violation(folder: Path, files: dict[str, bytes], info: dict) -> None:
@@ -664,11 +763,13 @@ def write_violation(folder: Path, files: dict[str, bytes], info: dict) -> None:
         (folder / name).write_bytes(data)
     (folder / CASE_NAME).write_text(json.dumps(info, indent=1) + "\n")
     (folder / REPORT_NAME).write_text(report_text(info) + "\n")
+    what = (f"{MIX_NAME}: the shrunk scenario mix" if info.get("kind") == "mix" else
+            f"{ELF_NAME}: the adversary guest; {LISTING_NAME}: its shrunk program")
     (folder / README_NAME).write_text(
         f"An isolation violation found by hvsim fuzz isolation ({info['property']}).\n"
         f"Replay: hvsim fuzz isolation --replay {folder}\n"
-        f"{ELF_NAME}: the adversary guest; {LISTING_NAME}: its shrunk program; "
-        f"{CASE_NAME}: irq schedule, seed and violations; {REPORT_NAME}: what broke.\n")
+        f"{what}; {CASE_NAME}: irq schedule, seed and violations; {REPORT_NAME}: what "
+        "broke.\n")
 
 
 def _n(count: int, word: str) -> str:
@@ -684,6 +785,16 @@ def report_text(info: dict) -> str:
     """The paragraph of report.txt, then every violation line of the case."""
     when = "at the end of the run" if info["cycle"] is None or info["cycle"] < 0 else \
         f"at cycle {info['cycle']}"
+    if info.get("kind") == "mix":
+        text = (f"Property {info['property']} ({info['statement']}) was violated {when}, "
+                f"address {_hex(info['address'])} (pc {_hex(info['pc'])}): "
+                f"{info['detail'] or 'see below'}. The scenario mix ({MIX_NAME}) has "
+                f"{_n(info['vms'], 'VM')} ({', '.join(info['guests'])}); worker "
+                f"{info['worker']} first broke the property {info['found_after_s']} s into "
+                f"the campaign and Hypothesis shrank it from {_n(info['shrunk_from'], 'VM')} "
+                f"({_n(info['failing_runs'], 'failing run')}). The run ended "
+                f"{info['status']} after {info['cycles']} cycles from boot.")
+        return "\n".join([text, "", *info["violations"]])
     text = (f"Property {info['property']} ({info['statement']}) was violated {when}, address "
             f"{_hex(info['address'])} (pc {_hex(info['pc'])}): {info['detail'] or 'see below'}. "
             f"The adversary is {_n(info['program_length'], 'instruction')} in "
@@ -733,20 +844,22 @@ def run_campaign(minutes: float, workers: int, out: Path, *, src_dir: Path | Non
                  build_dir: Path | None = None, properties=None, cluster: str | None = None,
                  seed: int | None = None, progress: bool = True,
                  max_items: int = DEFAULT_ITEMS, config: str = "default",
-                 fallback_local: bool = False,
-                 stop_on_violation: bool = False) -> CampaignSummary:
+                 fallback_local: bool = False, stop_on_violation: bool = False,
+                 kinds=None) -> CampaignSummary:
     """Run an isolation campaign of ``minutes`` on ``workers`` workers; results in
     ``out`` (see the module docstring). ``src_dir``/``build_dir``: firmware from other
     sources (mutants). ``properties``: names or a comma-separated string (None: all).
     ``cluster``: None (local processes), "local" or "ray://HOST:PORT";
     ``fallback_local``: use local processes when Ray is missing or unreachable.
-    ``stop_on_violation``: end at the first saved violation. Progress on stderr.
+    ``stop_on_violation``: end at the first saved violation. ``kinds``: the kinds of
+    case (``KINDS``; None: all). Progress on stderr.
     Raises IsolationError (one line) on bad input."""
     t0_wall, t0 = time.time(), time.monotonic()
     opts = IsolationOptions(float(minutes), int(workers), Path(out),
                             parse_properties(properties), seed, int(max_items), config,
                             parse_cluster(cluster), Path(src_dir) if src_dir else None,
-                            Path(build_dir) if build_dir else None, stop_on_violation)
+                            Path(build_dir) if build_dir else None, stop_on_violation,
+                            parse_kinds(kinds))
     cfg = opts.check()
     prepare_out(opts.out, ("db", "violations", "work"), IsolationError)
     stream = sys.stderr if progress else None
@@ -878,8 +991,9 @@ def load_case(folder: Path) -> dict:
             from None
     if prop not in PROPERTIES:
         raise IsolationError(f"{path}: unknown property {prop!r}")
-    if not (folder / ELF_NAME).is_file():
-        raise IsolationError(f"{folder}: no {ELF_NAME}")
+    needed = MIX_NAME if info.get("kind") == "mix" else ELF_NAME
+    if not (folder / needed).is_file():
+        raise IsolationError(f"{folder}: no {needed}")
     info["irqs"] = tuple(irqs)
     return info
 
@@ -898,6 +1012,14 @@ def replay(folder: Path) -> Replay:
     except ConfigError as exc:
         raise IsolationError(f"{folder / CASE_NAME}: {exc}") from None
     build = info.get("build_dir")
+    if info.get("kind") == "mix":
+        from tools.isolation.mix import run_mix
+
+        budgets = {k: tuple(v) for k, v in info.get("availability", {}).items()}
+        with tempfile.TemporaryDirectory(prefix="hvsim-replay-") as tmp:
+            result = run_mix(Path(folder) / MIX_NAME, cfg, src_dir=Path(src) if src else None,
+                             build_dir=Path(tmp), budgets=budgets)
+        return Replay(Path(folder), info["property"], result)
     rig = boot_rig(cfg, Path(src) if src else None, Path(build) if build else None)
     result = rig.run_case(Path(folder) / ELF_NAME, info["irqs"])
     return Replay(Path(folder), info["property"], result)
@@ -936,6 +1058,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help=f"items per adversary program, at most (default {DEFAULT_ITEMS})")
     c.add_argument("--config", default="default", metavar="VARIANT",
                    help="SoC configuration variant (default: default)")
+    c.add_argument("--kinds", default=",".join(KINDS), metavar="LIST",
+                   help=f"kinds of case, searched in turn (default: {','.join(KINDS)})")
     c.add_argument("--stop-on-violation", action="store_true",
                    help="end the campaign at the first saved violation")
     c.add_argument("--replay", default=None, metavar="DIR",
@@ -954,7 +1078,7 @@ def cmd_fuzz_isolation(args) -> int:
                            properties=args.properties, cluster=args.cluster, seed=args.seed,
                            max_items=args.max_items, config=args.config,
                            fallback_local=args.fallback_local,
-                           stop_on_violation=args.stop_on_violation)
+                           stop_on_violation=args.stop_on_violation, kinds=args.kinds)
     print(summary.table())
     for err in summary.errors:
         print(f"error: {err}", file=sys.stderr)

@@ -112,10 +112,11 @@ class LifeChecker:
         """One chunk (see ``TraceChecker.feed``)."""
         vm = np.where(trap & (owner < 0), cur, owner)
         guest = v & (vm >= 0)
+        self._cycles = arr["cycle"]
         self._account(arr["cycle"], cur >= 0, cur)
         self._exits(arr, v)
         self._events(arr, v, trap, vm, guest)
-        self._check_watchdogs(arr["cycle"][-1])
+        self._check_watchdogs(arr["cycle"])
 
     # ---- CPU time per VM (watchdog)
 
@@ -139,15 +140,22 @@ class LifeChecker:
         rows = self._mine[row:-1] & (self._vm[row:-1] == k)
         return self.state[k].time - int(self._dur[row:][rows].sum())
 
-    def _check_watchdogs(self, cycle) -> None:
-        for k, (pol, st) in enumerate(zip(self.vms, self.state)):
-            self._check_watchdog(k, pol, st, int(cycle), st.time)
+    def _check_watchdogs(self, cycles) -> None:
+        """Each watchdog VM's time in its life up to its last instruction of the chunk
+        (the hypervisor's work after it, a fault report, a stop or a restart's scrub,
+        comes after the watchdog's decision)."""
+        for k, pol in enumerate(self.vms):
+            hit = np.flatnonzero(self._row_vm == k) if pol.watchdog else ()
+            if len(hit):
+                self._check_life_time(k, int(self._guest_rows[hit[-1]]), cycles)
 
-    def _check_watchdog(self, k, pol, st, cycle, now) -> None:
-        used = now - st.life_start
+    def _check_life_time(self, k: int, row: int, cycles) -> None:
+        """VM ``k``'s time in its life up to the end of its record ``row``."""
+        st, pol = self.state[k], self.vms[k]
+        used = self._time_before(k, row + 1) - st.life_start
         if pol.watchdog and not st.overran and used > pol.watchdog + WATCHDOG_SLACK:
             st.overran = True
-            self.report("containment", cycle, 0, 0,
+            self.report("containment", int(cycles[row]), 0, 0,
                         f"vm {self.names[k]} ran {used} cycles in life {st.lives}, more "
                         f"than its watchdog {pol.watchdog} + {WATCHDOG_SLACK}")
 
@@ -193,6 +201,7 @@ class LifeChecker:
             & ((insn >> 20) == CSR_SATP)
         reload = ~v & (arr["mem_wmask"] != 0) & np.isin(arr["mem_paddr"], self.bases)
         rows = np.flatnonzero(guest)
+        self._guest_rows, self._row_vm = rows, vm[rows]
         if not len(rows) and not reload.any():
             return
         prev_vm = np.full(len(vm), -1, dtype=np.int64)
@@ -203,7 +212,6 @@ class LifeChecker:
                                               arr["priv"][rows[:-1]].astype(np.int64)])
         switch = guest & (prev_vm != vm)
         at_entry = guest & (arr["pc"] == self.entries[np.maximum(vm, 0)])
-        self._guest_rows, self._row_vm = rows, vm[rows]
         heap = [int(i) for i in np.flatnonzero(gpf | satp | reload | switch | at_entry)]
         heap += [j for k, st in enumerate(self.state)
                  if st.dead is not None or st.reloaded for j in self._next_row(k, -1)]
@@ -275,7 +283,9 @@ class LifeChecker:
 
     def _new_life(self, k, i, cycle) -> None:
         st, pol = self.state[k], self.vms[k]
-        self._check_watchdog(k, pol, st, cycle, self._time_before(k, i))
+        before = np.flatnonzero((self._row_vm == k) & (self._guest_rows < i))
+        if len(before):     # the old life's last record (an earlier chunk checked it)
+            self._check_life_time(k, int(self._guest_rows[before[-1]]), self._cycles)
         st.lives += 1
         if st.lives > 1 + pol.max_restarts:
             self.report("containment", cycle, pol.entry, 0,

@@ -137,20 +137,35 @@ def pmp_violations(machine, cfg, layout, cycle: int) -> list[Violation]:
                                           m_stage.base, m_stage.end)]
 
 
-#: Guests that check a guarantee themselves: guest -> (property, prefix of a line that
-#: reports a failed check). ``rebooter`` checks that a new life sees nothing of its old
-#: one: its memory is zero past its image and no VS-stage translation of the old life
-#: is still in use.
-SELF_CHECKS = {"rebooter": ("confidentiality", "rebooter: FAIL")}
+def _vprobe_line(line: str) -> str | None:
+    """vprobe's report of a vCPU register that changed under it (a ``sip`` bit it never
+    asked for is interrupt routing)."""
+    if line.startswith("vprobe: round") and " is 0x" in line:
+        return "interrupt-routing" if " sip " in line else "confidentiality"
+    return None
+
+
+def _rebooter_line(line: str) -> str | None:
+    """rebooter's report that a new life saw its old one (memory or a VS-stage
+    translation)."""
+    return "confidentiality" if line.startswith("rebooter: FAIL") else None
+
+
+#: Guests that check a guarantee themselves: guest -> the property a console line of
+#: theirs reports broken (None: the line reports nothing).
+SELF_CHECKS = {"vprobe": _vprobe_line, "rebooter": _rebooter_line}
+#: Hypervisor exit status of a panic (docs/hypervisor.md, "Exit").
+PANIC_EXIT = 4
 
 
 def self_checks(sc, console: dict[str, list[str]], cycle: int) -> list[Violation]:
     """A violation per failed-check line of a self-checking guest (``SELF_CHECKS``)."""
     out = []
     for vm in sc.vms:
-        prop, prefix = SELF_CHECKS.get(vm.guest or "", (None, None))
-        for line in console.get(vm.name, []) if prop else ():
-            if line.startswith(prefix):
+        judge = SELF_CHECKS.get(vm.guest or "")
+        for line in console.get(vm.name, []) if judge else ():
+            prop = judge(line)
+            if prop:
                 out.append(Violation(prop, cycle, 0, 0, f"vm {vm.name} reports: {line}"))
     return out
 
@@ -176,11 +191,8 @@ def victim_self_check(console: list[str], cycle: int = 0) -> list[Violation]:
     """The victim's own checks of its vCPU state as violations: a ``sip`` line (an
     interrupt it never asked for) is interrupt routing, any other failed line is
     confidentiality (its state changed under it); no final ``PASS`` line is one too."""
-    out = []
-    for line in console:
-        if line.startswith("vprobe: round") and " is 0x" in line:
-            prop = "interrupt-routing" if " sip " in line else "confidentiality"
-            out.append(Violation(prop, cycle, 0, 0, f"victim self-check: {line}"))
+    out = [Violation(prop, cycle, 0, 0, f"victim self-check: {line}")
+           for line in console if (prop := _vprobe_line(line))]
     if not out and (not console or console[-1] != "vprobe: PASS"):
         out.append(Violation("confidentiality", cycle, 0, 0,
                              f"victim did not pass: {console[-1] if console else 'no output'}"))

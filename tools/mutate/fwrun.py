@@ -45,8 +45,6 @@ CI_CASES = 12
 CI_MAX_ITEMS = 30
 #: Campaign minutes per mutant (the issue's bound).
 DEFAULT_MINUTES = 2.0
-#: Hypervisor exit status of a panic (docs/hypervisor.md, "Exit").
-PANIC_EXIT = 4
 
 
 @dataclass
@@ -69,7 +67,7 @@ class MutantResult:
 
 def _scenario_stage(m: FwMutant, src: Path, build: Path, cfg, machine) -> StageResult | None:
     """The properties over the ci scenarios; the first catch, or None."""
-    from tools.isolation.scenario import check_scenario
+    from tools.isolation.scenario import PANIC_EXIT, check_scenario
 
     for name in dict.fromkeys((*CI_SCENARIOS, *m.scenarios)):
         res = check_scenario(name, cfg, machine=machine, src_dir=src, build_dir=build,

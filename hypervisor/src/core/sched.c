@@ -229,11 +229,12 @@ static void enter(struct vm *next, uint64_t now)
     run_instret = rdinstret();
 }
 
-/** The running VM's watchdog expired: restart or stop it, then reschedule. */
-static __attribute__((noinline)) struct regs *watchdog_switch(struct vm *old, uint64_t now)
+/** The running VM's watchdog expired: restart or stop it, then reschedule. It stays
+ *  the running VM until then, so a restart's scrub is work done for it. */
+static __attribute__((noinline)) struct regs *watchdog_switch(struct vm *old)
 {
-    leave(old, now);
     vm_watchdog(old, old->cpu.r.sepc);
+    leave(old, rdtime());
     int fresh = old->state != VM_DONE;  /* restarted: its frame is new */
     struct regs *r = sched_switch(RS_YIELD);
     return fresh ? frame_fresh(r) : r;
@@ -250,7 +251,7 @@ struct regs *sched_switch(enum resched why)
     if (old) {
         charge(old, now);
         if (old->watchdog && old->life_ticks >= old->watchdog && old->state != VM_DONE)
-            return watchdog_switch(old, now);
+            return watchdog_switch(old);
         if (why == RS_WAIT)
             old->state = VM_WAITING;
     }
