@@ -32,7 +32,7 @@ Output folder::
     work/                            the local workers' scratch ELFs
     coverage.json, summary.json
 
-``--replay DIR`` runs a saved case again on a fresh rig (exit 1 while it still
+``--replay DIR`` runs a saved case again on a fresh rig (exit 3 while it still
 violates its property, 0 once it does not).
 """
 
@@ -64,8 +64,9 @@ from tools.toolchain import BUILD_DIR
 
 #: Exit status of a campaign that saved violations (2: bad input, as every command).
 EXIT_OK, EXIT_VIOLATIONS = 0, 3
-#: Exit status of ``--replay``: the case still violates its property, or not.
-EXIT_STILL_VIOLATES, EXIT_FIXED = 1, 0
+#: Exit status of ``--replay``: the case still violates its property (as a campaign
+#: that saved violations; 1 is hvsim's internal error), or not.
+EXIT_STILL_VIOLATES, EXIT_FIXED = EXIT_VIOLATIONS, 0
 DEFAULT_OUT = BUILD_DIR / "fuzz-isolation"
 #: Hypothesis example database key shared by all workers and campaigns.
 DB_KEY = b"hvsim.fuzz.isolation"

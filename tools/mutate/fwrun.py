@@ -55,6 +55,7 @@ class StageResult:
     by: str = ""  # the property (or "panic", "hang") and where
     detail: str = ""
     seconds: float = 0.0
+    reproducer: str = ""  # campaign: "N instructions" (shrunk adversary) or "N-VM mix"
 
 
 @dataclass
@@ -163,8 +164,10 @@ def run_campaign_stage(m: FwMutant, work: Path, minutes: float, workers: int) ->
     if summary.first_violation_s is None:
         return StageResult(False, seconds=summary.wall_s)
     first = summary.violations[0] if summary.violations else None
+    size = "" if first is None else (f"{first.vms}-VM mix" if first.kind == "mix" else
+                                     f"{first.program_length} instructions")
     return StageResult(True, summary.first_property or (first.property if first else ""),
-                       first.detail if first else "", summary.first_violation_s)
+                       first.detail if first else "", summary.first_violation_s, size)
 
 
 def run_mutant(mid: str, stages: tuple[str, ...], minutes: float, workers: int,
@@ -231,6 +234,11 @@ def summarise(results: list[MutantResult]) -> dict:
                       "rate": len(caught) / len(ran),
                       "median_s": times[len(times) // 2] if times else None,
                       "missed": [r.id for r in ran if not r.stages[stage].caught]}
+        lengths = sorted(int(r.stages[stage].reproducer.split()[0]) for r in caught
+                         if r.stages[stage].reproducer.endswith("instructions"))
+        if lengths:
+            out[stage]["median_reproducer_instructions"] = lengths[len(lengths) // 2]
+            out[stage]["adversary_reproducers"] = len(lengths)
     out["categories"] = {c: sum(1 for r in results if r.category == c) for c in CATEGORIES}
     return out
 
@@ -247,8 +255,9 @@ def print_table(results: list[MutantResult], file=None) -> None:
         cells = []
         for stage in STAGES:
             s = r.stages.get(stage)
+            size = f", {s.reproducer}" if s is not None and s.reproducer else ""
             cells.append("" if s is None else
-                         (f"{s.by} ({s.seconds:.0f} s)" if s.caught else "MISSED"))
+                         (f"{s.by} ({s.seconds:.0f} s{size})" if s.caught else "MISSED"))
         table.add_row(r.id, r.category, *cells)
     Console(file=file or sys.stdout, width=160).print(table)
 
@@ -282,6 +291,10 @@ def cmd_mutate_fw(args) -> int:
             print(f"{stage}: caught {s['caught']} of {s['ran']} ({100 * s['rate']:.0f} %), "
                   f"median time to catch {s['median_s'] or 0:.1f} s; missed: "
                   f"{', '.join(s['missed']) or 'none'}")
+            if "median_reproducer_instructions" in s:
+                print(f"{stage}: median shrunk adversary reproducer "
+                      f"{s['median_reproducer_instructions']} instructions "
+                      f"({s['adversary_reproducers']} caught by an adversary program)")
     json_path.write_text(json.dumps({"summary": summary,
                                      "results": [asdict(r) for r in results]}, indent=2))
     print(f"results: {json_path}")
