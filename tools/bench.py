@@ -43,6 +43,7 @@ TARGETS = {
     "hv_switch_yield_instructions": ("<=", 300),
     "hv_switch_preempt_instructions": ("<=", 300),
     "hv_switch_context_instructions": ("<=", 300),
+    "isolation_restore_ms": ("<=", 10),
 }
 #: Simulated cycles/s of the compiled backend on bench.c before the MMU/H issue (RV64IMAC
 #: core, no MMU; median of 3 on this machine type, closing note of the platform issue).
@@ -282,6 +283,7 @@ PARTS = {
     "sim": "simulation speed against stock PyRTL and Spike, build time, memory, TLB costs",
     "hypervisor": "the hypervisor's paths (SBI call, VM switch, exits) and firmware size",
     "workloads": "per workload of the guest suite: cycles, IPC, exits, TLB miss rate",
+    "isolation": "the isolation rig's snapshot restore and cases per second, mixes",
 }
 
 
@@ -301,6 +303,8 @@ def measure(cfg_name: str, quick: bool = False, reps: int = 3,
     if cfg.core.has_h and "workloads" in parts:
         log("workload figures")
         figs += workload_figures(cfg)
+    if cfg.core.has_h and "isolation" in parts:
+        figs += isolation_figures(cfg, log)
     report.figures = figs
     report.host = {"python": sys.version.split()[0], "cpus": os.cpu_count(),
                    "loadavg": os.getloadavg()}
@@ -437,6 +441,14 @@ def workload_figures(cfg: SocConfig) -> list[Figure]:
     return figs
 
 
+def isolation_figures(cfg: SocConfig, log) -> list[Figure]:
+    """The issue 7 figures (tools/isolation/figures.py): rig restores, cases/s."""
+    from tools.isolation import figures
+
+    return [Figure(name, label, unit, samples)
+            for name, (label, unit, samples) in figures.measure(cfg, log).items()]
+
+
 def measure_tlb_costs(cfg_name: str) -> dict[str, int]:
     """Cycle costs of translation on the model: runs ``guests/bare/tlbcost.c`` (timed
     MPRV loads) and returns its printed figures (-1: not applicable without H)."""
@@ -475,6 +487,8 @@ def _fmt(value: float, unit: str) -> str:
         return f"{value:,.1f}"
     if unit == "MB":
         return f"{value:,.0f} MB"
+    if unit in ("ms", "cases/s"):
+        return f"{value:,.2f} {unit}"
     return f"{value:,.0f}"
 
 

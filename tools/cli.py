@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default="default", metavar="VARIANT",
                    help="SoC configuration variant (default: default)")
     p.add_argument("--only", action="append", metavar="PART",
-                   help="measure only PART (repeatable): sim, hypervisor, workloads")
+                   help="measure only PART (repeatable): sim, hypervisor, workloads, isolation")
     for module in _plugins():
         module.add_parser(sub)
     return parser

@@ -148,3 +148,17 @@ def test_properties_catch_mutants(mutant, where, prop, cfg, machine, tmp_path):
         found = res.violations
     assert found, f"mutant {mutant} was not caught in {where}"
     assert found[0].prop == prop, _lines(found)
+
+
+def test_bench_isolation_figures_sample_the_rig(rig, tmp_path, monkeypatch):
+    """``hvsim bench --only isolation`` (tools/isolation/figures.py) times restores,
+    cases and mixes on a rig, which still runs clean cases afterwards."""
+    from tools.isolation import figures
+
+    for name, n in (("RESTORES", 3), ("FILE_RESTORES", 2), ("CASES", 3), ("MIXES", 1)):
+        monkeypatch.setattr(figures, name, n)
+    mem, files = figures.restore_times(rig)
+    assert len(mem) == 3 and len(files) == 2 and min(mem + files) > 0
+    assert len(figures.case_times(rig, tmp_path / "c")) >= 2
+    assert len(figures.mix_times(rig, tmp_path / "m")) == 1
+    assert rig.run_case(None).ok

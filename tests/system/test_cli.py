@@ -330,8 +330,11 @@ def test_bench_unknown_part(capsys):
 def test_bench_ratio_units_keep_decimals():
     figs = [Figure("workload_x_ipc", "x: IPC", "ratio", [0.8123]),
             Figure("workload_x_tlb_miss_rate", "x: miss", "%", [0.0421]),
-            Figure("workload_x_exits_per_minstr", "x: exits", "per M", [1234.56])]
+            Figure("workload_x_exits_per_minstr", "x: exits", "per M", [1234.56]),
+            Figure("isolation_restore_ms", "restore", "ms", [1.234]),
+            Figure("isolation_cases_per_s", "cases", "cases/s", [2.567])]
     buf = io.StringIO()
     print_report(BenchReport("default", True, 1, "bench.elf", figs), file=buf)
     text = buf.getvalue()
     assert "0.812" in text and "0.042 %" in text and "1,234.6" in text
+    assert "1.23 ms" in text and "2.57 cases/s" in text
