@@ -131,3 +131,26 @@ def test_every_mutant_builds_into_another_image(mid, tmp_path, clean_image):
     fw = F.build(mid, tmp_path, "demo")
     assert fw.elf.is_file()
     assert _image(fw.elf) != clean_image
+
+
+def test_a_broken_reference_case_is_a_campaign_catch(tmp_path, monkeypatch):
+    """A mutant whose rig cannot run its reference case is caught by it (the campaign
+    stage goes on with the next mutant); any other campaign error still propagates."""
+    import pytest
+
+    from tools.isolation import IsolationError, campaign
+    from tools.mutate import fwrun
+
+    def broken(*args, **kwargs):
+        raise IsolationError("the reference case is not clean (timeout): confidentiality")
+
+    monkeypatch.setattr(campaign, "run_campaign", broken)
+    res = fwrun.run_campaign_stage(fwrun.MUTANTS["gpr-not-restored-a2"], tmp_path, 0.1, 1)
+    assert res.caught and res.by == "the rig's reference case" and "timeout" in res.detail
+
+    def other(*args, **kwargs):
+        raise IsolationError("--workers must be at least 1")
+
+    monkeypatch.setattr(campaign, "run_campaign", other)
+    with pytest.raises(IsolationError, match="workers"):
+        fwrun.run_campaign_stage(fwrun.MUTANTS["gpr-not-restored-a2"], tmp_path / "b", 0.1, 1)
