@@ -114,8 +114,9 @@ class LifeChecker:
         guest = v & (vm >= 0)
         self._cycles = arr["cycle"]
         self._account(arr["cycle"], cur >= 0, cur)
-        self._exits(arr, v)
-        self._events(arr, v, trap, vm, guest)
+        reload = ~v & (arr["mem_wmask"] != 0) & np.isin(arr["mem_paddr"], self.bases)
+        self._exits(arr, v, reload)
+        self._events(arr, v, trap, vm, guest, reload)
         self._check_watchdogs(arr["cycle"])
 
     # ---- CPU time per VM (watchdog)
@@ -161,12 +162,11 @@ class LifeChecker:
 
     # ---- hypervisor exits
 
-    def _exits(self, arr, v) -> None:
-        """Length of each stretch between two V=1 records without idling or reloads."""
+    def _exits(self, arr, v, reload) -> None:
+        """Length of each stretch between two V=1 records without idling or reloads
+        (``reload``: the hypervisor's stores to a partition's first word)."""
         cycles = arr["cycle"].astype(np.int64)
-        host = ~v
-        excuse = host & (((arr["insn"] == WFI) & (arr["trap"] == 0))
-                         | ((arr["mem_wmask"] != 0) & np.isin(arr["mem_paddr"], self.bases)))
+        excuse = reload | (~v & (arr["insn"] == WFI) & (arr["trap"] == 0))
         rows = np.flatnonzero(v)
         if not len(rows):
             self.exit_excused |= bool(excuse.any())
@@ -191,7 +191,7 @@ class LifeChecker:
 
     # ---- lives
 
-    def _events(self, arr, v, trap, vm, guest) -> None:
+    def _events(self, arr, v, trap, vm, guest, reload) -> None:
         """The rare records that move a VM through its life, in order: guest-page
         faults, satp writes, partition reloads, switches, records at an entry point,
         and the next record of a VM that died or was reloaded."""
@@ -199,7 +199,6 @@ class LifeChecker:
         gpf = guest & trap & np.isin(cause, (FETCH_GPF, LOAD_GPF, STORE_GPF))
         satp = guest & ~trap & ((insn & 0x7F) == 0x73) & (((insn >> 12) & 3) != 0) \
             & ((insn >> 20) == CSR_SATP)
-        reload = ~v & (arr["mem_wmask"] != 0) & np.isin(arr["mem_paddr"], self.bases)
         rows = np.flatnonzero(guest)
         self._guest_rows, self._row_vm = rows, vm[rows]
         if not len(rows) and not reload.any():
