@@ -86,6 +86,9 @@ GUESTS: dict[str, Guest] = {
                   "kernels/hvbench.c"),
     "vprobe": _g("example", "probes its own vCPU state with no time reads: the isolation "
                  "fuzzer's noninterference victim", "kernels/vprobe.c"),
+    "tlbspy": _g("example", "a planted TLB-timing channel: a receiver times its TLB "
+                 "entries after each preemption; a sender evicts them or not (args)",
+                 "kernels/tlbspy.c"),
     "paging": _g("kernel", "Sv39 kernel with U-mode processes, syscalls, demand paging "
                  "and timer preemption", "kernels/paging"),
     "ticker": _g("kernel", "periodic ticks through SBI TIME and stimecmp, WFI when idle, "

@@ -70,7 +70,9 @@ U64_MAX = (1 << 64) - 1
 MAX_US = U32_MAX
 #: Known keys of each table.
 TOP_KEYS = ("hypervisor", "vm")
-HV_KEYS = ("size", "work_conserving")
+HV_KEYS = ("size", "work_conserving", "time_protection", "pad_us", "boot_us")
+#: The time-protected schedule's switch pad (microseconds) when ``pad_us`` is not given.
+DEFAULT_PAD_US = 500
 VM_KEYS = ("name", "guest", "image", "ram", "base", "budget_us", "period_us", "priority",
            "on_fault", "max_restarts", "devices", "args", "watchdog_us")
 #: Per-VM defaults (period_us depends on the number of VMs).
@@ -122,6 +124,9 @@ class Scenario:
     ram_base: int  # host RAM (from the SoC configuration)
     ram_size: int
     work_conserving: bool = True  # idle CPU time goes to VMs out of budget
+    time_protection: bool = False  # the time-protected schedule (hypervisor/src/core/tp.c)
+    pad_us: int = DEFAULT_PAD_US  # its switch pad
+    boot_us: int = 0  # its first frame's earliest start (0: right after boot)
 
     @property
     def label(self) -> str:
@@ -240,8 +245,19 @@ def _read_toml(path: Path, label: str) -> dict:
         raise VmConfigError(f"{label}: cannot read file ({exc})") from None
 
 
-def _hypervisor_table(chk: _Checker, doc: dict, ram_size: int) -> tuple[int, int]:
-    """``[hypervisor]``: (size, work_conserving)."""
+@dataclass(frozen=True)
+class _HvTable:
+    """The checked ``[hypervisor]`` table."""
+
+    size: int
+    work_conserving: bool
+    time_protection: bool
+    pad_us: int
+    boot_us: int
+
+
+def _hypervisor_table(chk: _Checker, doc: dict, ram_size: int) -> _HvTable:
+    """``[hypervisor]``: size, work_conserving, time_protection, pad_us, boot_us."""
     table = doc.get("hypervisor", {})
     chk.expect("[hypervisor]", table, dict)
     chk.keys("[hypervisor]", table, HV_KEYS)
@@ -251,7 +267,40 @@ def _hypervisor_table(chk: _Checker, doc: dict, ram_size: int) -> tuple[int, int
                                       f"(RAM is {human_size(ram_size)})")
     conserving = chk.expect("[hypervisor].work_conserving",
                             table.get("work_conserving", True), bool)
-    return size, conserving
+    tp = chk.expect("[hypervisor].time_protection", table.get("time_protection", False), bool)
+    for key in ("pad_us", "boot_us"):
+        if key in table and not tp:
+            chk.fail(f"[hypervisor].{key}", "only applies with time_protection = true")
+    pad = chk.integer("[hypervisor].pad_us", table.get("pad_us", DEFAULT_PAD_US), 1, MAX_US)
+    boot = chk.integer("[hypervisor].boot_us", table.get("boot_us", 0), 0, MAX_US)
+    return _HvTable(size, conserving, tp, pad, boot)
+
+
+def _check_time_protection(chk: _Checker, hv: _HvTable, tables: list[dict],
+                           vms: list[dict]) -> None:
+    """The time-protected schedule's constraints (docs/hypervisor.md, "Time protection"):
+    one period, budgets (windows) that fit in it and outlast the pad, and no restarts
+    (max_restarts defaults to 0), whose partition scrub is not preemptible."""
+    period = vms[0]["period_us"]
+    for v, t in zip(vms, tables):
+        f = f"vm[{v['index']}]"
+        if v["period_us"] != period:
+            chk.fail(f"{f}.period_us", f"time protection needs one period for every VM "
+                                       f"(vm[0] has {period} us, this one {v['period_us']} us)")
+        if v["budget_us"] <= hv.pad_us:
+            chk.fail(f"{f}.budget_us", f"a time-protected window must be longer than the "
+                                       f"switch pad ({v['budget_us']} us <= pad_us = "
+                                       f"{hv.pad_us} us)")
+        if "max_restarts" not in t:
+            v["max_restarts"] = 0
+        elif v["max_restarts"]:
+            chk.fail(f"{f}.max_restarts", "time protection needs 0: a restart's partition "
+                                          "scrub is not preemptible and would overrun the "
+                                          "next window")
+    total = sum(v["budget_us"] for v in vms)
+    if total > period:
+        chk.fail("[hypervisor].time_protection", f"the VMs' budgets add up to {total} us, "
+                                                 f"more than their period of {period} us")
 
 
 def _vm_tables(chk: _Checker, doc: dict) -> list[dict]:
@@ -508,20 +557,24 @@ def load_scenario(path_or_name: str | Path, cfg: SocConfig, *,
     doc = _read_toml(path, chk.label)
     chk.keys("", doc, TOP_KEYS)
     ram = memory_map.region(cfg, "ram")
-    hv_size, conserving = _hypervisor_table(chk, doc, ram.size)
+    hv = _hypervisor_table(chk, doc, ram.size)
     tables = _vm_tables(chk, doc)
     vms = [_vm_fields(chk, i, t, len(tables), path.parent) for i, t in enumerate(tables)]
+    if hv.time_protection:
+        _check_time_protection(chk, hv, tables, vms)
     for v in vms:
         first = next(w for w in vms if w["name"] == v["name"])
         if first is not v:
             chk.fail(f"vm[{v['index']}].name", f"{v['name']!r} is already the name of "
                                               f"vm[{first['index']}]")
-    _place(chk, vms, ram.base, ram.size, hv_size)
+    _place(chk, vms, ram.base, ram.size, hv.size)
     for v in vms:
         _resolve_image(chk, v, resolve_images)
-    return Scenario(path=path, name=path.stem, hv_size=hv_size,
+    return Scenario(path=path, name=path.stem, hv_size=hv.size,
                     vms=tuple(VmSpec(**v) for v in vms), ram_base=ram.base,
-                    ram_size=ram.size, work_conserving=conserving)
+                    ram_size=ram.size, work_conserving=hv.work_conserving,
+                    time_protection=hv.time_protection, pad_us=hv.pad_us,
+                    boot_us=hv.boot_us)
 
 
 # ------------------------------------------------------------------------------ guest DTB
@@ -616,7 +669,10 @@ def vmtable_c(scenario: Scenario, sizes: list[tuple[int, int]]) -> str:
             "};\n\n"
             f"const unsigned hv_num_vms = {len(scenario.vms)}u;\n"
             f"const uint64_t hv_reserved_size = {scenario.hv_size:#x}ull;\n"
-            f"const int hv_work_conserving = {int(scenario.work_conserving)};\n")
+            f"const int hv_work_conserving = {int(scenario.work_conserving)};\n"
+            f"const int hv_time_protected = {int(scenario.time_protection)};\n"
+            f"const uint64_t hv_tp_pad_us = {scenario.pad_us}ull;\n"
+            f"const uint64_t hv_tp_boot_us = {scenario.boot_us}ull;\n")
 
 
 def images_s(scenario: Scenario, dtb_paths: list[Path]) -> str:

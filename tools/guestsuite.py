@@ -49,6 +49,8 @@ NOT_GOLDEN = {
     "bench": "hvbench prints measured cycle counts",
     "fair": "the counters' progress depends on the budgets, checked by test_hypervisor",
     "weighted": "as fair",
+    "timeprot": "tlbspy prints measured TLB timings (constant on the model, not on Spike); "
+                "checked by tests/isolation/test_timing.py",
 }
 
 _HV_VM = re.compile(r"^vm (?P<vm>\S+) (?P<rest>(?:fault|ended|restarting|stopped).*)$")

@@ -54,6 +54,8 @@ VM_STATES = ("shutdown", "stopped", "hart_stop", "reset-limit", "watchdog", "run
 SNAPSHOT_KEY = "scenario"
 #: ``@vm`` counters after the state, in order.
 VM_COUNTERS = ("code", "cycles", "instret", "runs", "restarts", "irqs")
+#: Fields of the @tp record (core/tp.c, struct tp_stats), in order.
+TP_FIELDS = ("windows", "overruns", "worst", "pad")
 #: Mode names by (privilege, V).
 MODE_NAMES = {(3, 0): "M", (1, 0): "HS", (0, 0): "U", (1, 1): "VS", (0, 1): "VU"}
 
@@ -153,6 +155,7 @@ class ScenarioResult:
     stats: dict[str, VmStats] = field(default_factory=dict)  # VM name -> records
     sched: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, vm) ticks
     ticks_per_us: int | None = None
+    tp: dict[str, int] | None = None  # the @tp record (time protection), in ticks
     end_code: int | None = None  # the @end record
     hv_lines: list[str] = field(default_factory=list)
     other_lines: list[str] = field(default_factory=list)
@@ -266,7 +269,7 @@ class HvOutput:
         self._lineno = 0
         self._records = {"vm": self._rec_vm, "exits": self._rec_exits, "sbi": self._rec_sbi,
                          "sched": self._rec_sched, "ticks_per_us": self._rec_ticks,
-                         "end": self._rec_end}
+                         "tp": self._rec_tp, "end": self._rec_end}
 
     def feed(self, data: bytes) -> list[Event]:
         """Parse ``data``; return the events of every completed line."""
@@ -375,6 +378,14 @@ class HvOutput:
         if ticks == 0:
             raise ValueError("ticks_per_us must be positive")
         self.result.ticks_per_us = ticks
+
+    def _rec_tp(self, fields: list[str]) -> None:
+        form = f"@tp {' '.join(f'{k}=<n>' for k in TP_FIELDS)}"
+        self._arity(fields, len(TP_FIELDS), form)
+        keys, _, values = zip(*(f.partition("=") for f in fields))
+        if keys != TP_FIELDS:
+            raise ValueError(f"expected {form}")
+        self.result.tp = {k: _int(v, k) for k, v in zip(keys, values)}
 
     def _rec_end(self, fields: list[str]) -> None:
         self._arity(fields, 1, "@end <code>")

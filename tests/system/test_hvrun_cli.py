@@ -152,6 +152,9 @@ MALFORMED = [
     ("@end", "expected @end"),
     ("@end zero", "code 'zero'"),
     ("@frobnicate 1", "unknown record '@frobnicate'"),
+    ("@tp windows=1 overruns=0 worst=5", "expected @tp"),
+    ("@tp overruns=0 windows=1 worst=5 pad=9", "expected @tp"),
+    ("@tp windows=1 overruns=x worst=5 pad=9", "overruns 'x'"),
 ]
 
 
@@ -164,6 +167,13 @@ def test_malformed_record(line, words):
     message = str(info.value)
     assert "\n" not in message
     assert "line 3" in message and words in message and line[:20] in message
+
+
+def test_time_protection_record():
+    """@tp (core/tp.c): windows, overruns, the longest switch and the pad, in ticks."""
+    assert parse_output(GOOD, VMS).tp is None
+    r = parse_output("@tp windows=27 overruns=1 worst=374 pad=5000\n@end 0\n")
+    assert r.tp == {"windows": 27, "overruns": 1, "worst": 374, "pad": 5000}
 
 
 def test_duplicate_records():

@@ -116,6 +116,9 @@ def test_missing_file():
 
 # ----------------------------------------------------------------------- checker errors
 
+#: A time-protected scenario's [hypervisor] table.
+TP = "[hypervisor]\ntime_protection = true\n"
+
 BAD = {
     "syntax": ("[[vm]]\nname = \n", "TOML syntax error", "line 2"),
     "unknown top key": ("colour = 1\n" + vm(), "colour:", "unknown key"),
@@ -143,6 +146,26 @@ BAD = {
     "work_conserving type": ('[hypervisor]\nwork_conserving = "x"\n' + vm(),
                              "[hypervisor].work_conserving:", "must be a boolean"),
     "watchdog range": (vm(extra="watchdog_us = -1"), "vm[0].watchdog_us:", ""),
+    "time_protection type": ("[hypervisor]\ntime_protection = 1\n" + vm(),
+                             "[hypervisor].time_protection:", "must be a boolean"),
+    "pad without tp": ("[hypervisor]\npad_us = 100\n" + vm(), "[hypervisor].pad_us:",
+                       "only applies with time_protection"),
+    "boot_us without tp": ("[hypervisor]\nboot_us = 100\n" + vm(), "[hypervisor].boot_us:",
+                           "only applies with time_protection"),
+    "pad zero": ("[hypervisor]\ntime_protection = true\npad_us = 0\n" + vm(),
+                 "[hypervisor].pad_us:", "out of range"),
+    "tp periods differ": (TP + vm("a", "budget_us = 1000\nperiod_us = 3000", ram='"1M"')
+                          + vm("b", "budget_us = 1000\nperiod_us = 4000", ram='"1M"'),
+                          "vm[1].period_us:", "one period for every VM (vm[0] has 3000 us"),
+    "tp window under pad": (TP + vm(extra="budget_us = 400\nperiod_us = 3000"),
+                            "vm[0].budget_us:", "longer than the switch pad (400 us <= "
+                                                "pad_us = 500 us)"),
+    "tp restarts": (TP + vm(extra="max_restarts = 1"), "vm[0].max_restarts:",
+                    "time protection needs 0"),
+    "tp budgets over period": (TP + vm("a", "budget_us = 2000\nperiod_us = 3000", ram='"1M"')
+                               + vm("b", "budget_us = 2000\nperiod_us = 3000", ram='"1M"'),
+                               "[hypervisor].time_protection:",
+                               "add up to 4000 us, more than their period of 3000 us"),
     "base syntax": (vm(extra='base = "here"'), "vm[0].base:", "is not an address"),
     "base alignment": (vm(extra="base = 0x80400100"), "vm[0].base:", "not 4 KiB aligned"),
     "overlap": (vm("a", 'base = "0x80400000"') + vm("b", 'base = "0x80600000"'),
@@ -271,6 +294,22 @@ def test_sizes_and_defaults(tmp_path, guest_elf):
     assert a.args == (1, (1 << 64) - 1) and a.devices == ()
     assert b.size == 1 << 20 and b.period_us == 1400 and b.priority == 4
     assert b.on_fault == "restart" and b.image == guest_elf.resolve()
+
+
+def test_time_protection_defaults(tmp_path, guest_elf):
+    """Time protection: pad_us 500 and boot_us 0 unless given, max_restarts 0 by
+    default (a restart's scrub would overrun a window), written into vmtable.c."""
+    text = (TP + "boot_us = 20000\n" + vm("a", "budget_us = 1000\nperiod_us = 3000", '"1M"')
+            + vm("b", "budget_us = 2000\nperiod_us = 3000", '"1M"'))
+    s = load_scenario(scenario_file(tmp_path, text, guest_elf), DEFAULT)
+    assert s.time_protection and s.pad_us == vc.DEFAULT_PAD_US and s.boot_us == 20000
+    assert [v.max_restarts for v in s.vms] == [0, 0]
+    table = vc.vmtable_c(s, [(1, 1), (1, 1)])
+    assert "hv_time_protected = 1;" in table and "hv_tp_pad_us = 500ull;" in table
+    assert "hv_tp_boot_us = 20000ull;" in table
+    plain = load_scenario("demo", DEFAULT, resolve_images=False)
+    assert not plain.time_protection and "hv_time_protected = 0;" in vc.vmtable_c(
+        plain, [(1, 1)] * len(plain.vms))
 
 
 # ---------------------------------------------------------------------- guest = resolution

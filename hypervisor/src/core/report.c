@@ -78,6 +78,9 @@ _Noreturn void hv_finish(void)
                   hv_sched_log[i].end - hv_boot_time, hv_vms[hv_sched_log[i].vm].cfg->name);
     if (hv_sched_dropped)
         hv_printf("hv: %lu schedule records dropped (log full)\n", hv_sched_dropped);
+    if (hv_time_protected)
+        hv_printf("@tp windows=%lu overruns=%lu worst=%lu pad=%lu\n", hv_tp.windows,
+                  hv_tp.overruns, hv_tp.worst, hv_tp.pad);
     hv_printf("@ticks_per_us %lu\n", hv_platform.timebase_hz / 1000000);
     hv_printf("@end %lu\n", code);
     hv_exit(code);

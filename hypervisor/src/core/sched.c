@@ -12,6 +12,7 @@
  */
 #include "csr.h"
 #include "hv.h"
+#include "sched_parts.h"
 
 #define SCHED_LOG 1024
 
@@ -25,7 +26,8 @@ volatile int32_t hv_running_vm = -1;
 static struct vm *loaded;           /* whose VS state is in the CSRs */
 static unsigned rr_last;
 static uint64_t slice_time;         /* when the current slice (since the last tick) began */
-static uint64_t run_time, run_cycle, run_instret;   /* when the current VM came on */
+static uint64_t run_time;           /* when the current VM came on */
+uint64_t hv_run_counters[2];        /* cycle, instret then (entry.S sets them after a pad) */
 static int shared_vmid;             /* too few VMID bits: fence the G-stage on a switch */
 
 /** Microseconds to `time` ticks at the DTB's timebase (exact for whole MHz). */
@@ -52,29 +54,33 @@ void sched_init(void)
     }
     rr_last = hv_nvms - 1;
     shared_vmid = gstage_shared_vmid();
+    if (hv_time_protected)
+        tp_init();
     csr_set(CSR_SIE, MIP_STIP);
 }
 
-/** Charge the running VM's budget (and watchdog) for its slice up to `now`. */
-static void charge(struct vm *vm, uint64_t now)
+/** Charge the running VM's budget (and watchdog) for its slice up to `now`, where
+ *  its next slice starts. */
+void sched_charge(struct vm *vm, uint64_t now)
 {
     uint64_t used = now - slice_time;
     vm->budget_left -= used < vm->budget_left ? used : vm->budget_left;
     vm->life_ticks += used;
+    slice_time = now;
 }
 
 /** The running VM leaves the CPU at `now`: its statistics and the schedule log. */
-static void leave(struct vm *vm, uint64_t now)
+void sched_leave(struct vm *vm, uint64_t now)
 {
+    hv_current = 0;
+    hv_running_vm = -1;
     vm->st.ticks += now - run_time;
-    vm->st.cycles += rdcycle() - run_cycle;
-    vm->st.instret += rdinstret() - run_instret;
+    vm->st.cycles += rdcycle() - hv_run_counters[0];
+    vm->st.instret += rdinstret() - hv_run_counters[1];
     if (hv_sched_len < SCHED_LOG)
         hv_sched_log[hv_sched_len++] = (struct sched_entry){ run_time, now, vm->index };
     else
         hv_sched_dropped++;
-    hv_current = 0;
-    hv_running_vm = -1;
 }
 
 /** What one pass over the VMs found (see scan()). */
@@ -155,7 +161,7 @@ static void arm_timer(struct vm *run, uint64_t now, uint64_t event)
 }
 
 /** Every live VM waits for an interrupt that nothing will raise: stop them. */
-static void stop_deadlocked(uint64_t event)
+void sched_stop_deadlocked(uint64_t event)
 {
     if (event != UINT64_MAX)
         return;
@@ -175,7 +181,7 @@ static __attribute__((noinline)) struct vm *idle(uint64_t *now, struct choice *c
     for (;;) {
         if (!c->live)
             hv_finish();
-        stop_deadlocked(c->event);
+        sched_stop_deadlocked(c->event);
         if (c->event != UINT64_MAX) {
             arm_timer(0, *now, c->event);
             __asm__ volatile("wfi");
@@ -189,7 +195,7 @@ static __attribute__((noinline)) struct vm *idle(uint64_t *now, struct choice *c
 }
 
 /** Make `next`'s VS state and VMID live (saving the live one's), unless they are. */
-static void load(struct vm *next)
+void sched_load(struct vm *next)
 {
     if (loaded == next)
         return;
@@ -208,7 +214,7 @@ void sched_reload(struct vm *vm)
 {
     if (hv_current == vm) {
         uint64_t now = rdtime();
-        charge(vm, now);
+        sched_charge(vm, now);
         vm->life_ticks = 0;
         slice_time = now;
     }
@@ -216,17 +222,20 @@ void sched_reload(struct vm *vm)
         vcpu_load(&vm->cpu);
 }
 
-/** `next` comes on the CPU at `now`. */
-static void enter(struct vm *next, uint64_t now)
+/** `next` comes on the CPU at `now`: its slice starts. Unless `announce`, the caller
+ *  sets hv_running_vm itself (a time-protected switch does so after its pad). */
+void sched_enter(struct vm *next, uint64_t now, int announce)
 {
-    load(next);
+    sched_load(next);
     next->st.runs++;
     rr_last = next->index;
     hv_current = next;
-    hv_running_vm = (int32_t)next->index;
+    if (announce)
+        hv_running_vm = (int32_t)next->index;
     run_time = now;
-    run_cycle = rdcycle();
-    run_instret = rdinstret();
+    hv_run_counters[0] = rdcycle();
+    hv_run_counters[1] = rdinstret();
+    slice_time = now;
 }
 
 /** The running VM's watchdog expired: restart or stop it, then reschedule. It stays
@@ -234,7 +243,7 @@ static void enter(struct vm *next, uint64_t now)
 static __attribute__((noinline)) struct regs *watchdog_switch(struct vm *old)
 {
     vm_watchdog(old, old->cpu.r.sepc);
-    leave(old, rdtime());
+    sched_leave(old, rdtime());
     int fresh = old->state != VM_DONE;  /* restarted: its frame is new */
     struct regs *r = sched_switch(RS_YIELD);
     return fresh ? frame_fresh(r) : r;
@@ -246,10 +255,12 @@ static __attribute__((noinline)) struct regs *watchdog_switch(struct vm *old)
  */
 struct regs *sched_switch(enum resched why)
 {
+    if (hv_time_protected)
+        return tp_switch(why);
     uint64_t now = rdtime();
     struct vm *old = hv_current;
     if (old) {
-        charge(old, now);
+        sched_charge(old, now);
         if (old->watchdog && old->life_ticks >= old->watchdog && old->state != VM_DONE)
             return watchdog_switch(old);
         if (why == RS_WAIT)
@@ -260,10 +271,10 @@ struct regs *sched_switch(enum resched why)
     struct vm *next = pick(why, &c);
     if (!next || next != old) {
         if (old)
-            leave(old, now);
+            sched_leave(old, now);
         if (!next)
             next = idle(&now, &c);
-        enter(next, now);
+        sched_enter(next, now, 1);
     }
     slice_time = now;
     arm_timer(next, now, c.event);

@@ -150,6 +150,18 @@ struct regs *sched_switch(enum resched why);
 void sched_init(void);
 uint64_t us_to_ticks(uint64_t us);
 
+/* ---- time protection (core/tp.c): the @tp record, in time ticks */
+struct tp_stats {
+    uint64_t windows, overruns;     /* windows switched to; those whose switch overran the pad */
+    uint64_t worst, pad;            /* longest switch (window start to pad wait); the pad */
+};
+extern struct tp_stats hv_tp;
+struct tp_resume {                  /* entry.S waits until `at` (if not 0), then arms */
+    uint64_t at, timer;             /* stimecmp := `timer` and sets hv_running_vm := `vm` */
+    int64_t vm;
+};
+extern struct tp_resume hv_tp_resume;
+
 /* ---- exits (core/trap.c, core/sbi.c, core/vuart.c) */
 struct regs *hv_ecall(struct regs *r);
 struct regs *hv_trap(struct regs *r, uint64_t scause);

@@ -33,5 +33,8 @@ extern const struct vm_config hv_vm_configs[];
 extern const unsigned hv_num_vms;
 extern const uint64_t hv_reserved_size;
 extern const int hv_work_conserving;    /* idle time goes to VMs out of budget */
+extern const int hv_time_protected;     /* the time-protected schedule (core/tp.c) */
+extern const uint64_t hv_tp_pad_us;     /* its switch pad */
+extern const uint64_t hv_tp_boot_us;    /* its first frame's earliest start (0: none) */
 
 #endif

@@ -146,8 +146,36 @@ slow_path:
     .globl hv_resume
 hv_resume:                          /* also the first entry into a guest: a0 = frame */
 restore_full:
+    la t0, hv_tp_resume             /* a time-protected switch (core/tp.c): its pad */
+    ld t1, 0(t0)
+    bnez t1, pad_wait
+pad_done:
     LOAD_CALLEE a0
     j restore_caller
+/* Wait (WFI, VS interrupts masked in hie) until time >= t1 = hv_tp_resume.at, then
+   arm stimecmp := hv_tp_resume.timer, announce hv_running_vm := .vm and restart the
+   VM's cycle and instret statistics (hv_run_counters, core/sched.c). The same
+   instructions follow the wake-up whatever the switch before it did, so the guest
+   resumes at a fixed cycle. */
+pad_wait:
+    ld t2, 8(t0)
+    ld t5, 16(t0)
+    sd zero, 0(t0)
+    csrw stimecmp, t1
+    csrrw t3, CSR_HIE, zero
+1:  wfi
+    rdtime t4
+    bltu t4, t1, 1b
+    csrw CSR_HIE, t3
+    csrw stimecmp, t2
+    la t6, hv_running_vm
+    sw t5, 0(t6)
+    la t6, hv_run_counters          /* the VM's statistics start now, not before the pad */
+    csrr t4, cycle
+    sd t4, 0(t6)
+    csrr t4, instret
+    sd t4, 8(t6)
+    j pad_done
 
 /* int guest_read_insn(uint64_t va, uint32_t *insn): the guest instruction at va,
  * read with HLVX.HU as the guest would fetch it (H spec 9.3.1, hstatus.SPVP). A
