@@ -162,6 +162,8 @@ def test_ray_local_cluster_runs_the_workers(tmp_path):
     (["--minutes", "1", "--max-items", "0"], "--max-items"),
     (["--minutes", "1", "--config", "nope"], "nope"),
     (["--minutes", "1", "--kinds", "adversary,bogus"], "unknown case kind 'bogus'"),
+    (["--minutes", "1", "--kinds", "mix", "--time-protection"],
+     "mix cases do not run with --time-protection"),
     ([], "--minutes N is required"),
 ])
 def test_bad_input_is_one_line(tmp_path, capsys, args, message):
@@ -202,3 +204,22 @@ def test_property_and_cluster_parsing():
     for bad in ("head:10001", "ray://head:0", "ray://head:99999", "ray://:1"):
         with pytest.raises(IsolationError, match="bad --cluster"):
             cmp.parse_cluster(bad)
+
+
+def test_time_protected_campaign_finds_an_unpadded_switch(tmp_path, capsys):
+    """--time-protection: a campaign against firmware whose window switches are not
+    padded (mutant tp-pad-skipped) saves a timing violation that --replay, on the
+    time-protected rig again, still reproduces."""
+    from tools.mutate.firmware import apply
+
+    src = apply("tp-pad-skipped", tmp_path / "src")
+    s = cmp.run_campaign(0.5, 1, tmp_path / "out", src_dir=src, build_dir=tmp_path / "build",
+                         seed=3, stop_on_violation=True, progress=False,
+                         time_protection=True)
+    assert [v.property for v in s.violations] == ["timing"], s.table()
+    folder = s.violations[0].folder
+    case = json.loads((folder / "case.json").read_text())
+    assert case["time_protection"] is True and case["kind"] == "adversary"
+    capsys.readouterr()
+    assert main(["fuzz", "isolation", "--replay", str(folder)]) == cmp.EXIT_STILL_VIOLATES
+    assert "timing: still violates" in capsys.readouterr().out

@@ -25,7 +25,7 @@ from tools.mutate.firmware import apply
 
 #: Scenarios checked on the unmodified firmware.
 CLEAN = ("demo", "regs", "sbi", "uart", "wfi", "crash", "restart", "reboot", "spin", "fair",
-         "hostile", "hostile2", "probe", "paging", "osmix")
+         "hostile", "hostile2", "probe", "paging", "osmix", "timeprot")
 #: Rig cases of the ci profile.
 CI_CASES = 15
 #: (mutant, scenario or "ni" (the noninterference runs), what catches it first: a

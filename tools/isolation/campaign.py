@@ -162,6 +162,7 @@ class IsolationOptions:
     build_dir: Path | None = None
     stop_on_violation: bool = False
     kinds: tuple[str, ...] = KINDS
+    time_protection: bool = False
 
     def check(self):
         """Validate; return the SoC config. Raises IsolationError (one line)."""
@@ -172,6 +173,9 @@ class IsolationOptions:
             raise IsolationError(f"--max-items must be 1..{MAX_ITEMS}, not {self.max_items}")
         parse_cluster(self.cluster)
         parse_kinds(self.kinds)
+        if self.time_protection and "mix" in self.kinds:
+            raise IsolationError("--kinds: mix cases do not run with --time-protection "
+                                 "(use --kinds adversary)")
         if self.src_dir is not None and not Path(self.src_dir).is_dir():
             raise IsolationError(f"{self.src_dir}: firmware source folder not found")
         try:
@@ -211,9 +215,12 @@ def _lenient_rig_class():
     return LenientRig
 
 
-def boot_rig(cfg, src_dir: Path | None = None, build_dir: Path | None = None):
-    """A booted rig (see ``_lenient_rig_class``) for ``cfg`` and the firmware sources."""
-    return _lenient_rig_class()(cfg, src_dir=src_dir, build_dir=build_dir)
+def boot_rig(cfg, src_dir: Path | None = None, build_dir: Path | None = None,
+             time_protection: bool = False):
+    """A booted rig (see ``_lenient_rig_class``) for ``cfg`` and the firmware sources,
+    with the hypervisor's time-protected schedule if asked."""
+    return _lenient_rig_class()(cfg, src_dir=src_dir, build_dir=build_dir,
+                                time_protection=time_protection)
 
 
 def reference_violations(rig) -> list[str]:
@@ -487,6 +494,7 @@ def violation_record(index: int, opts: IsolationOptions, best: Failing,
         "shrunk_from": program_length(runs[0].case.program), "failing_runs": len(runs),
         "status": result.status, "cycles": result.cycles, "seed": opts.seed,
         "worker": index, "config": opts.config, "max_items": opts.max_items,
+        "time_protection": opts.time_protection,
         "src_dir": str(opts.src_dir) if opts.src_dir else None,
         "build_dir": str(opts.build_dir) if opts.build_dir else None,
     }
@@ -522,7 +530,7 @@ def _worker_body(index: int, opts: IsolationOptions, deadline_wall: float, chann
     """Boot a rig unless given one, then search until ``deadline_wall`` (time.time())."""
     t0 = time.monotonic()
     if rig is None:
-        rig = boot_rig(opts.check(), opts.src_dir, opts.build_dir)
+        rig = boot_rig(opts.check(), opts.src_dir, opts.build_dir, opts.time_protection)
     boot_s = time.monotonic() - t0
     deadline = time.monotonic() + (deadline_wall - time.time())
     searcher = Searcher(index, opts, rig, channel, db=db, work=work, deadline=deadline)
@@ -846,21 +854,24 @@ def run_campaign(minutes: float, workers: int, out: Path, *, src_dir: Path | Non
                  seed: int | None = None, progress: bool = True,
                  max_items: int = DEFAULT_ITEMS, config: str = "default",
                  fallback_local: bool = False, stop_on_violation: bool = False,
-                 kinds=None) -> CampaignSummary:
+                 kinds=None, time_protection: bool = False) -> CampaignSummary:
     """Run an isolation campaign of ``minutes`` on ``workers`` workers; results in
     ``out`` (see the module docstring). ``src_dir``/``build_dir``: firmware from other
     sources (mutants). ``properties``: names or a comma-separated string (None: all).
     ``cluster``: None (local processes), "local" or "ray://HOST:PORT";
     ``fallback_local``: use local processes when Ray is missing or unreachable.
     ``stop_on_violation``: end at the first saved violation. ``kinds``: the kinds of
-    case (``KINDS``; None: all). Progress on stderr.
+    case (``KINDS``; None: all, or only adversaries with ``time_protection``, which runs
+    the rig under the hypervisor's time-protected schedule and adds the timing
+    property). Progress on stderr.
     Raises IsolationError (one line) on bad input."""
     t0_wall, t0 = time.time(), time.monotonic()
     opts = IsolationOptions(float(minutes), int(workers), Path(out),
                             parse_properties(properties), seed, int(max_items), config,
                             parse_cluster(cluster), Path(src_dir) if src_dir else None,
                             Path(build_dir) if build_dir else None, stop_on_violation,
-                            parse_kinds(kinds))
+                            parse_kinds(kinds if kinds is not None or not time_protection
+                                        else ("adversary",)), bool(time_protection))
     cfg = opts.check()
     prepare_out(opts.out, ("db", "violations", "work"), IsolationError)
     stream = sys.stderr if progress else None
@@ -876,7 +887,7 @@ def run_campaign(minutes: float, workers: int, out: Path, *, src_dir: Path | Non
                   "(--fallback-local)", file=sys.stderr)
             opts = dataclasses.replace(opts, cluster=None)
     try:
-        rig = boot_rig(cfg, opts.src_dir, opts.build_dir)
+        rig = boot_rig(cfg, opts.src_dir, opts.build_dir, opts.time_protection)
         kind = "processes" if not opts.cluster else \
             ("ray local" if opts.cluster == "local" else opts.cluster)
         summary = CampaignSummary(opts.out, opts.workers, kind, opts.properties,
@@ -1021,7 +1032,8 @@ def replay(folder: Path) -> Replay:
             result = run_mix(Path(folder) / MIX_NAME, cfg, src_dir=Path(src) if src else None,
                              build_dir=Path(tmp), budgets=budgets)
         return Replay(Path(folder), info["property"], result)
-    rig = boot_rig(cfg, Path(src) if src else None, Path(build) if build else None)
+    rig = boot_rig(cfg, Path(src) if src else None, Path(build) if build else None,
+                   bool(info.get("time_protection")))
     result = rig.run_case(Path(folder) / ELF_NAME, info["irqs"])
     return Replay(Path(folder), info["property"], result)
 
@@ -1059,8 +1071,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help=f"items per adversary program, at most (default {DEFAULT_ITEMS})")
     c.add_argument("--config", default="default", metavar="VARIANT",
                    help="SoC configuration variant (default: default)")
-    c.add_argument("--kinds", default=",".join(KINDS), metavar="LIST",
-                   help=f"kinds of case, searched in turn (default: {','.join(KINDS)})")
+    c.add_argument("--kinds", default=None, metavar="LIST",
+                   help=f"kinds of case, searched in turn (default: {','.join(KINDS)}; "
+                        f"adversary with --time-protection)")
+    c.add_argument("--time-protection", action="store_true",
+                   help="run the hypervisor's time-protected schedule and check the timing "
+                        "property too (adversary cases)")
     c.add_argument("--stop-on-violation", action="store_true",
                    help="end the campaign at the first saved violation")
     c.add_argument("--replay", default=None, metavar="DIR",
@@ -1079,7 +1095,8 @@ def cmd_fuzz_isolation(args) -> int:
                            properties=args.properties, cluster=args.cluster, seed=args.seed,
                            max_items=args.max_items, config=args.config,
                            fallback_local=args.fallback_local,
-                           stop_on_violation=args.stop_on_violation, kinds=args.kinds)
+                           stop_on_violation=args.stop_on_violation, kinds=args.kinds,
+                           time_protection=args.time_protection)
     print(summary.table())
     for err in summary.errors:
         print(f"error: {err}", file=sys.stderr)

@@ -2,6 +2,12 @@
 "Figures"): how fast the rig restores its post-boot snapshot (in memory and from a
 file, 16 MiB of RAM), and how many cases one core runs per second (adversary programs
 on the rig, scenario mixes from boot). Each is a median over several samples.
+
+Time protection (docs/fuzzing.md, "Time protection"): cases per second on the
+time-protected rig, the longest window switch of each of those cases (against the
+pad), and the planted TLB channel: per round, how many more ticks the receiver's probe
+took next to the evicting sender than next to the idle one, with time protection off
+(on the ``tlbkeep`` SoC) and on.
 """
 
 from __future__ import annotations
@@ -35,8 +41,9 @@ def restore_times(rig) -> tuple[list[float], list[float]]:
     return mem, files
 
 
-def case_times(rig, work: Path) -> list[float]:
-    """Seconds per adversary case (generation, build and run), derandomized."""
+def case_times(rig, work: Path, after=None) -> list[float]:
+    """Seconds per adversary case (generation, build and run), derandomized;
+    ``after(rig)`` is called after each case."""
     from hypothesis import HealthCheck, Phase, given, settings
 
     from tools.isolation import gen
@@ -51,6 +58,8 @@ def case_times(rig, work: Path) -> list[float]:
     def one(case) -> None:
         elf = gen.build_adversary(case.program, work, stem="bench")
         rig.run_case(elf, case.irqs)
+        if after is not None:
+            after(rig)
         now = time.perf_counter()
         out.append(now - last[0])
         last[0] = now
@@ -80,6 +89,40 @@ def mix_times(rig, work: Path) -> list[float]:
     return out
 
 
+def channel_gaps(result) -> list[float]:
+    """Per round, the receiver's probe ticks next to the second sender minus next to
+    the first (``timeprot.channel_demo``'s runs)."""
+    quiet, loud = ([int(line.rsplit(" probe ", 1)[1].split()[0]) for line in r.console
+                    if " probe " in line] for r in result.runs)
+    return [float(b - a) for a, b in zip(quiet, loud)]
+
+
+def timing_figures(cfg, work: Path, log) -> dict[str, tuple[str, str, list[float]]]:
+    """The time-protection figures (see the module docstring)."""
+    from hardware.config import variant
+    from tools.isolation.rig import Rig
+    from tools.isolation.timeprot import channel_demo
+
+    log("isolation: booting the time-protected rig")
+    rig = Rig(cfg, work_dir=work / "tprig", time_protection=True)
+    worst: list[float] = []
+    log(f"isolation: {CASES} adversary cases with time protection")
+    cases = case_times(rig, work / "tpcases", lambda r: worst.append(r.last_tp["worst"]))
+    log("isolation: the planted TLB channel, time protection off and on (tlbkeep)")
+    open_, protected = channel_demo(variant("tlbkeep"), build_dir=work / "channel")
+    pad = rig.last_tp["pad"]
+    return {
+        "tp_cases_per_s": ("adversary cases per second, time-protected rig, one core",
+                           "cases/s", [1 / t for t in cases]),
+        "tp_switch_ticks": (f"longest window switch per case (pad {pad} ticks)", "ticks",
+                            worst),
+        "tp_channel_open_ticks": ("TLB channel, protection off: probe, evicting minus idle "
+                                  "sender", "ticks", channel_gaps(open_)),
+        "tp_channel_protected_ticks": ("TLB channel, protection on: probe, evicting minus "
+                                       "idle sender", "ticks", channel_gaps(protected)),
+    }
+
+
 def measure(cfg, log) -> dict[str, tuple[str, str, list[float]]]:
     """name -> (label, unit, samples) of every figure."""
     from tools.isolation.rig import Rig
@@ -94,7 +137,9 @@ def measure(cfg, log) -> dict[str, tuple[str, str, list[float]]]:
         cases = case_times(rig, work / "cases")
         log(f"isolation: {MIXES} scenario mixes")
         mixes = mix_times(rig, work / "mixes")
-    return {
+        rig.machine.close()
+        timing = timing_figures(cfg, work, log)
+    return timing | {
         "isolation_restore_ms": ("rig snapshot restore, in memory (16 MiB RAM)", "ms", mem),
         "isolation_restore_file_ms": ("rig snapshot restore, from a file", "ms", files),
         "isolation_cases_per_s": ("adversary cases per second, one core", "cases/s",

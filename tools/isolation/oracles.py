@@ -27,7 +27,8 @@ item 1; docs/fuzzing.md, "Properties", states each precisely).
 
 End-of-run checks (``check_memory``/``check_gstage``) compare hashes of the regions
 nobody may change after boot, and walk each VM's G-stage table (``gstage.py``).
-``observation`` hashes a VM's architectural trace for the noninterference property.
+``observation`` hashes a VM's architectural trace for the noninterference property;
+with ``timed`` each record's ``cycle`` stamp is hashed too (the timing property).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ PROPERTIES: dict[str, str] = {
                     "lasts more than a bound",
     "gstage": "each VM's G-stage table maps exactly its partition; VMIDs are distinct; "
               "the PMP closes the M stage to HS",
+    "timing": "with time protection on, a victim's cycle-stamped observations do not "
+              "depend on its neighbour",
 }
 #: Fields of a trace chunk (``hardware.soc.soc.RVFI_FIELDS`` without ``valid``).
 FIELDS = ("pc", "insn", "trap", "cause", "priv", "v", "rd", "rd_wdata", "mem_addr",
@@ -146,7 +149,7 @@ class TraceChecker:
     def __init__(self, layout: Layout, running_addr: int,
                  budgets: dict[int, tuple[int, int]] | None = None,
                  observe: tuple[int, ...] = (), booted: bool = False, current: int = -1,
-                 vms: tuple[VmPolicy, ...] | None = None):
+                 vms: tuple[VmPolicy, ...] | None = None, timed: bool = False):
         self.layout = layout
         self.running_addr = running_addr
         self.budgets = dict(budgets or {})
@@ -162,6 +165,7 @@ class TraceChecker:
         self._time: dict[int, list[np.ndarray]] = {vm: [] for vm in self.budgets}
         self._observe = {vm: hashlib.sha256() for vm in observe}
         self._observed = Counter()
+        self._observe_timed = {vm: hashlib.sha256() for vm in observe} if timed else {}
         self.lives = None if vms is None else LifeChecker(
             vms, [(r.base, r.end) for r in map(layout.partition, range(len(vms)))],
             self._report_one, layout.vm_names)
@@ -390,6 +394,9 @@ class TraceChecker:
             if keep.any():
                 rows = np.stack([arr[f][keep] for f in OBSERVED], axis=1)
                 h.update(np.ascontiguousarray(rows).tobytes())
+                if self._observe_timed:     # one row per record: chunking does not matter
+                    timed = np.column_stack([rows, arr["cycle"][keep]])
+                    self._observe_timed[vm].update(np.ascontiguousarray(timed).tobytes())
                 self._observed[vm] += int(keep.sum())
 
     # ---- after the run
@@ -427,6 +434,11 @@ class TraceChecker:
     def observation(self, vm: int) -> tuple[int, str]:
         """(records, sha256) of VM ``vm``'s observations so far (``observe`` at init)."""
         return self._observed[vm], self._observe[vm].hexdigest()
+
+    def timed_observation(self, vm: int) -> tuple[int, str]:
+        """(records, sha256) of VM ``vm``'s observations with their cycle stamps (the
+        checker made with ``timed``)."""
+        return self._observed[vm], self._observe_timed[vm].hexdigest()
 
 
 # --------------------------------------------------------------------------- memory

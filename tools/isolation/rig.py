@@ -71,16 +71,29 @@ class CaseResult:
         return not self.violations and not self.counts
 
 
-def _scenario_text(placeholder: Path, victim_args, adversary_watchdog_us: int) -> str:
+def _scenario_text(placeholder: Path, victim_args, adversary_watchdog_us: int,
+                   time_protection: bool = False) -> str:
+    """The rig's scenario; with ``time_protection`` in the timing property's window
+    layout (``timeprot.py``)."""
+    from tools.isolation import timeprot
+
     args = ", ".join(str(a) for a in victim_args)
+    if time_protection:
+        hv = ["[hypervisor]", "time_protection = true", f"pad_us = {timeprot.PAD_US}", ""]
+        victim_us = adversary_us = timeprot.WINDOW_US
+        period_us = timeprot.PERIOD_US
+    else:
+        hv, period_us = [], PERIOD_US
+        victim_us, adversary_us = VICTIM_BUDGET_US, PERIOD_US - VICTIM_BUDGET_US
     return "\n".join([
         "# The isolation rig (tools/isolation/rig.py): a victim and an adversary slot.",
-        "", "[[vm]]", 'name = "victim"', f'guest = "{VICTIM_GUEST}"', 'ram = "2M"',
-        *([f"args = [{args}]"] if victim_args else []), f"budget_us = {VICTIM_BUDGET_US}", f"period_us = {PERIOD_US}",
+        "", *hv, "[[vm]]", 'name = "victim"', f'guest = "{VICTIM_GUEST}"', 'ram = "2M"',
+        *([f"args = [{args}]"] if victim_args else []), f"budget_us = {victim_us}",
+        f"period_us = {period_us}", *(["max_restarts = 0"] if time_protection else []),
         "", "[[vm]]", 'name = "adversary"', f'image = "{placeholder}"',
         f'ram = "{ADVERSARY_RAM >> 10}K"', 'on_fault = "stop"', "max_restarts = 0",
-        f"watchdog_us = {adversary_watchdog_us}", f"budget_us = {PERIOD_US - VICTIM_BUDGET_US}",
-        f"period_us = {PERIOD_US}", 'devices = ["uart"]', ""])
+        f"watchdog_us = {adversary_watchdog_us}", f"budget_us = {adversary_us}",
+        f"period_us = {period_us}", 'devices = ["uart"]', ""])
 
 
 def fresh_partition_problems(read, scenario, cfg) -> list[tuple[int, str]]:
@@ -122,11 +135,15 @@ def build_placeholder(out_dir: Path) -> Path:
 
 class Rig:
     """A booted victim + adversary-slot machine (see the module docstring).
-    ``src_dir``/``build_dir`` build the firmware from other sources (mutants)."""
+    ``src_dir``/``build_dir`` build the firmware from other sources (mutants). With
+    ``time_protection`` the hypervisor runs its time-protected schedule and every case
+    also checks the timing property: the victim's cycle-stamped trace equals the
+    reference run's, and no window switch overran its pad."""
 
     def __init__(self, cfg: SocConfig | None = None, *, src_dir: Path | None = None,
                  build_dir: Path | None = None, work_dir: Path | None = None,
-                 adversary_watchdog_us: int = ADVERSARY_WATCHDOG_US):
+                 adversary_watchdog_us: int = ADVERSARY_WATCHDOG_US,
+                 time_protection: bool = False):
         from hardware.sim.machine import Machine
         from hypervisor.build import build_firmware
         from hypervisor.config import load_scenario
@@ -136,10 +153,12 @@ class Rig:
         work = Path(work_dir or RIG_DIR)
         work.mkdir(parents=True, exist_ok=True)
         placeholder = build_placeholder(work)
-        toml = work / "rig.toml"
+        self.time_protection = time_protection
+        toml = work / ("rig-tp.toml" if time_protection else "rig.toml")
         from tools.linker import write_if_changed
 
-        write_if_changed(toml, _scenario_text(placeholder, VICTIM_ARGS, adversary_watchdog_us))
+        write_if_changed(toml, _scenario_text(placeholder, VICTIM_ARGS, adversary_watchdog_us,
+                                              time_protection))
         self.scenario = load_scenario(toml, self.cfg)
         where = {k: v for k, v in (("src_dir", src_dir), ("build_dir", build_dir)) if v}
         self.firmware = build_firmware(self.scenario, self.cfg, **where)
@@ -242,10 +261,11 @@ class Rig:
         t0 = time.perf_counter()
         m.restore(self.snapshot)
         self.load_adversary(elf)
-        budget = VICTIM_BUDGET_US * 10, PERIOD_US * 10
-        chk = TraceChecker(self.layout, self.running_addr, budgets={self.victim.index: budget},
+        chk = TraceChecker(self.layout, self.running_addr,
+                           budgets={self.victim.index: self._victim_budget()},
                            observe=(self.victim.index,), booted=True,
-                           current=self.boot_running, vms=self.policies)
+                           current=self.boot_running, vms=self.policies,
+                           timed=self.time_protection)
         m.trace_to(chk.feed, arrays=True)
         end = self.boot_cycle + max_cycles
         out = None
@@ -273,18 +293,18 @@ class Rig:
                                         table_ok, VMID_BITS):
             violations.append(Violation("gstage", out.cycles, 0, 0, problem))
         violations += pmp_violations(m, self.cfg, self.layout, out.cycles)
+        console = self._victim_console(out.uart_bytes)
+        obs = (chk.observation(self.victim.index), console,
+               partition_hash(self.read, self.layout, self.victim.index),
+               chk.timed_observation(self.victim.index) if self.time_protection else None)
+        self._last_obs = obs
+        if self.time_protection:
+            violations += self._overruns(out.uart_bytes, out.cycles)
+        if elf is not None and getattr(self, "reference_obs", None) is not None:
+            violations += self._noninterference(obs, out.cycles)
         counts = dict(chk.counts)
         for v in violations[len(chk.violations):]:
             counts[v.prop] = counts.get(v.prop, 0) + 1
-        console = self._victim_console(out.uart_bytes)
-        obs = (chk.observation(self.victim.index), console,
-               partition_hash(self.read, self.layout, self.victim.index))
-        self._last_obs = obs
-        if elf is not None and getattr(self, "reference_obs", None) is not None:
-            ni = self._noninterference(obs, out.cycles)
-            violations += ni
-            if ni:
-                counts["confidentiality"] = counts.get("confidentiality", 0) + len(ni)
         return CaseResult(violations, counts, dict(chk.coverage), out.cycles - self.boot_cycle,
                           out.status, time.perf_counter() - t0, console)
 
@@ -295,10 +315,34 @@ class Rig:
                        for line in uart.decode(errors="replace").splitlines()
                        if line.startswith(prefix))
 
+    def _victim_budget(self) -> tuple[int, int]:
+        """The victim's (budget, period) in cycles for availability: with time
+        protection its window less the pad."""
+        from tools.isolation import timeprot
+
+        if self.time_protection:
+            return ((timeprot.WINDOW_US - timeprot.PAD_US) * 10, timeprot.PERIOD_US * 10)
+        return VICTIM_BUDGET_US * 10, PERIOD_US * 10
+
+    def _overruns(self, uart: bytes, cycle: int) -> list[Violation]:
+        """A timing violation when a window switch overran the pad (the @tp record,
+        kept as ``last_tp``)."""
+        from tools.hvrun import parse_output
+
+        try:
+            tp = self.last_tp = parse_output(uart).tp
+        except Exception as exc:  # noqa: BLE001 -- a garbled report is itself a finding
+            return [Violation("timing", cycle, 0, 0, f"no readable @tp record: {exc}")]
+        if tp is None or not tp["overruns"]:
+            return [] if tp else [Violation("timing", cycle, 0, 0, "no @tp record")]
+        return [Violation("timing", cycle, 0, 0, f"{tp['overruns']} window switches overran "
+                          f"the pad (longest {tp['worst']} ticks, pad {tp['pad']})")]
+
     def _noninterference(self, obs, cycle: int) -> list[Violation]:
-        """The victim's observations must equal the reference run's."""
-        (n, h), console, mem = obs
-        (rn, rh), rconsole, rmem = self.reference_obs
+        """The victim's observations must equal the reference run's; with time
+        protection, their cycle stamps too."""
+        (n, h), console, mem, timed = obs
+        (rn, rh), rconsole, rmem, rtimed = self.reference_obs
         out = []
         if (n, h) != (rn, rh):
             out.append(f"victim's trace differs from the reference run ({n} records, "
@@ -307,7 +351,11 @@ class Rig:
             out.append("victim's console differs from the reference run")
         if mem != rmem:
             out.append("victim's final memory differs from the reference run")
-        return [Violation("confidentiality", cycle, 0, 0, d) for d in out]
+        found = [Violation("confidentiality", cycle, 0, 0, d) for d in out]
+        if not out and timed != rtimed:
+            found.append(Violation("timing", cycle, 0, 0, "victim's cycle-stamped trace "
+                                   "differs from the reference run"))
+        return found
 
 
 def case_digest(elf: Path) -> str:

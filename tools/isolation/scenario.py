@@ -44,6 +44,7 @@ class ScenarioCheck:
     console: dict[str, list[str]] = field(default_factory=dict)
     exit_code: int | None = None
     observations: dict[str, tuple] = field(default_factory=dict)  # VM -> (records, sha256)
+    tp: dict[str, int] | None = None  # the firmware's @tp record (time protection)
 
     @property
     def ok(self) -> bool:
@@ -66,10 +67,11 @@ class _Watch:
 def check_scenario(scenario, cfg, *, machine=None, src_dir: Path | None = None,
                    build_dir: Path | None = None,
                    budgets: dict[str, tuple[int, int]] | None = None,
-                   observe: tuple[str, ...] = (),
+                   observe: tuple[str, ...] = (), timed: bool = False,
                    max_cycles: int = MAX_CYCLES) -> ScenarioCheck:
     """Run ``scenario`` (name, path or Scenario) on the model with every property
-    checked; ``budgets`` maps VM names to (budget_us, period_us) for availability.
+    checked; ``budgets`` maps VM names to (budget_us, period_us) for availability;
+    the VMs in ``observe`` have their trace hashed, with cycle stamps if ``timed``.
 
     The post-boot hashes are taken when the first trace batch holding a guest
     instruction arrives, so changes made before that within the batch are not seen by
@@ -93,7 +95,7 @@ def check_scenario(scenario, cfg, *, machine=None, src_dir: Path | None = None,
                      for n, (b, p) in (budgets or {}).items()}
     watched = tuple(by_name[n].index for n in observe)
     checker = TraceChecker(layout, running, budgets=budget_cycles, observe=watched,
-                           vms=policies(sc))
+                           vms=policies(sc), timed=timed)
     own = machine is None
     machine = machine or Machine(cfg, "compiled")
     ram = region(cfg, "ram")
@@ -123,10 +125,11 @@ def check_scenario(scenario, cfg, *, machine=None, src_dir: Path | None = None,
     extra += self_checks(sc, result.console, result.cycles or 0)
     for v in extra:
         counts[v.prop] = counts.get(v.prop, 0) + 1
-    obs = {n: checker.observation(by_name[n].index) for n in observe}
+    seen = checker.timed_observation if timed else checker.observation
+    obs = {n: seen(by_name[n].index) for n in observe}
     return ScenarioCheck(sc.name, violations + extra, counts, dict(checker.coverage),
                          result.status, result.cycles or 0, result.console, result.exit_code,
-                         obs)
+                         obs, result.tp)
 
 
 def pmp_violations(machine, cfg, layout, cycle: int) -> list[Violation]:
