@@ -31,7 +31,7 @@ from tools.mutate.netlist import MutateError
 #: The fixed categories, in report order.
 CATEGORIES = ("memory isolation", "vCPU state", "TLB/VMID", "interrupts/timer",
               "SBI pointer checks", "virtual UART", "scheduling/availability",
-              "containment", "privilege")
+              "containment", "privilege", "time protection")
 
 
 class MutantError(MutateError):
@@ -75,7 +75,7 @@ def _m(mid: str, category: str, description: str, *edits: tuple[str, str, str],
 ENTRY, VCPU, GSTAGE = "arch/riscv/entry.S", "arch/riscv/vcpu.c", "arch/riscv/gstage.c"
 BOOT, HV_H, MAIN = "arch/riscv/boot.S", "include/hv.h", "core/main.c"
 SCHED, SBI, TRAP = "core/sched.c", "core/sbi.c", "core/trap.c"
-VM, VUART = "core/vm.c", "core/vuart.c"
+VM, VUART, TP = "core/vm.c", "core/vuart.c", "core/tp.c"
 
 #: The VCPU_CSRS list of hv.h (a CSR left out is neither saved nor loaded) and the line
 #: of the fields only the hypervisor sets (where a CSR moved out of the list lives on).
@@ -359,6 +359,18 @@ _CATALOGUE = (
        (SBI, "    csr_write(CSR_VSTIMECMP, A(0));     /* Sstc",
         "    csr_write(CSR_STIMECMP, A(0));     /* Sstc"),
        scenarios=("demo", "sbi")),
+    # ---------------------------------------------------------------- time protection
+    _m("tp-no-tlb-flush", "time protection",
+       "a time-protected window switch does not flush the TLB: the next VM finds the "
+       "entries its neighbour left (or evicted), a timing channel",
+       (TP, "            sched_load(vm);\n            hfence_gvma_all();\n",
+        "            sched_load(vm);\n"),
+       soc="tlbkeep", scenarios=("timeprot",)),
+    _m("tp-pad-skipped", "time protection",
+       "a time-protected window switch is not padded: a VM resumes as soon as the switch "
+       "is done, whose length depends on how its neighbour left the CPU",
+       (TP, "    return start + hv_tp.pad;", "    return 0;"),
+       scenarios=("timeprot",)),
 )
 
 #: The catalogue: mutant id -> mutant.

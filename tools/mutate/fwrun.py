@@ -12,8 +12,11 @@ Stages (``STAGES``), per mutant, on the SoC variant the mutant can show on:
    adversary cases on the rig (``tools.isolation.rig``); a run that panics the hypervisor or does not end counts
    as caught too (containment, availability). Every one of these is clean on the
    unmodified firmware (tests/isolation/test_properties.py).
+   Mutants of the time-protected schedule (with the ``timeprot`` scenario) also get
+   the timing runs (``tools.isolation.timeprot.timing``).
 2. ``campaign``: ``hvsim fuzz isolation`` for at most ``--minutes`` (default 2) against
-   the mutant; caught when it reports a violation, with the time to the first one.
+   the mutant (with ``--time-protection`` for the mutants of the time-protected
+   schedule); caught when it reports a violation, with the time to the first one.
 
 The table and ``--json`` give, per mutant, which property caught it first in each stage
 and how long it took.
@@ -37,6 +40,8 @@ from tools.toolchain import BUILD_DIR
 STAGES = ("ci", "campaign")
 #: Scenarios every mutant runs under the properties (besides its own).
 CI_SCENARIOS = ("demo", "regs", "sbi", "hostile")
+#: A mutant with this scenario also gets the timing runs (time protection).
+TIMING_SCENARIO = "timeprot"
 #: Cycle limit of a ci scenario run (the longest clean one takes about 6 M).
 CI_MAX_CYCLES = 12_000_000
 #: Adversary cases of the ci stage (derandomized).
@@ -135,6 +140,19 @@ def _case_stage(cfg, src: Path, build: Path, work: Path) -> StageResult | None:
     return found[0] if found else None
 
 
+def _timing_stage(m: FwMutant, cfg, src: Path, build: Path, machine) -> StageResult | None:
+    """The timing property (``tools.isolation.timeprot``) for mutants of the
+    time-protected schedule (those with the ``TIMING_SCENARIO`` scenario)."""
+    from tools.isolation.timeprot import timing
+
+    if TIMING_SCENARIO not in m.scenarios:
+        return None
+    found = timing(cfg, machine=machine, src_dir=src, build_dir=build,
+                   max_cycles=CI_MAX_CYCLES).violations
+    return StageResult(True, f"{found[0].prop} (timing runs)", found[0].detail) if found \
+        else None
+
+
 def run_ci(m: FwMutant, work: Path) -> StageResult:
     """Stage ``ci`` of mutant ``m`` in the folder ``work``."""
     from hardware.sim.machine import Machine
@@ -145,6 +163,7 @@ def run_ci(m: FwMutant, work: Path) -> StageResult:
     machine = Machine(cfg, "compiled")
     try:
         res = _scenario_stage(m, src, work / "build", cfg, machine) or \
+            _timing_stage(m, cfg, src, work / "build", machine) or \
             _ni_stage(cfg, src, work / "build", machine) or \
             _case_stage(cfg, src, work / "build", work) or StageResult(False)
     finally:
@@ -164,7 +183,8 @@ def run_campaign_stage(m: FwMutant, work: Path, minutes: float, workers: int) ->
     try:
         summary = run_campaign(minutes, workers, work / "campaign", src_dir=src,
                                build_dir=work / "build-campaign", progress=False,
-                               stop_on_violation=True, config=m.soc)
+                               stop_on_violation=True, config=m.soc,
+                               time_protection=TIMING_SCENARIO in m.scenarios)
     except IsolationError as exc:   # the rig's reference case (no adversary) broke
         text = str(exc).splitlines()[0]
         if "reference case" not in text:
