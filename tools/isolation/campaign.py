@@ -216,11 +216,17 @@ def _lenient_rig_class():
 
 
 def boot_rig(cfg, src_dir: Path | None = None, build_dir: Path | None = None,
-             time_protection: bool = False):
+             time_protection: bool = False, victim_yields: bool = False):
     """A booted rig (see ``_lenient_rig_class``) for ``cfg`` and the firmware sources,
-    with the hypervisor's time-protected schedule if asked."""
+    with the hypervisor's time-protected schedule and a yielding victim if asked."""
     return _lenient_rig_class()(cfg, src_dir=src_dir, build_dir=build_dir,
-                                time_protection=time_protection)
+                                time_protection=time_protection, victim_yields=victim_yields)
+
+
+def victim_yields(index: int) -> bool:
+    """Whether worker ``index``'s rig has the yielding victim: the odd workers', so that
+    two workers cover both the timer and the SBI switch paths."""
+    return index % 2 == 1
 
 
 def reference_violations(rig) -> list[str]:
@@ -495,6 +501,7 @@ def violation_record(index: int, opts: IsolationOptions, best: Failing,
         "status": result.status, "cycles": result.cycles, "seed": opts.seed,
         "worker": index, "config": opts.config, "max_items": opts.max_items,
         "time_protection": opts.time_protection,
+        "victim_yields": victim_yields(index),
         "src_dir": str(opts.src_dir) if opts.src_dir else None,
         "build_dir": str(opts.build_dir) if opts.build_dir else None,
     }
@@ -530,7 +537,8 @@ def _worker_body(index: int, opts: IsolationOptions, deadline_wall: float, chann
     """Boot a rig unless given one, then search until ``deadline_wall`` (time.time())."""
     t0 = time.monotonic()
     if rig is None:
-        rig = boot_rig(opts.check(), opts.src_dir, opts.build_dir, opts.time_protection)
+        rig = boot_rig(opts.check(), opts.src_dir, opts.build_dir, opts.time_protection,
+                       victim_yields(index))
     boot_s = time.monotonic() - t0
     deadline = time.monotonic() + (deadline_wall - time.time())
     searcher = Searcher(index, opts, rig, channel, db=db, work=work, deadline=deadline)
@@ -550,7 +558,8 @@ def _local_worker(index: int, opts: IsolationOptions, deadline_wall: float, queu
     try:
         work = Path(opts.out) / "work" / f"w{index}"
         work.mkdir(parents=True, exist_ok=True)
-        report = _worker_body(index, opts, deadline_wall, channel, _INHERITED.get("rig"),
+        rig = None if victim_yields(index) else _INHERITED.get("rig")
+        report = _worker_body(index, opts, deadline_wall, channel, rig,
                               Path(opts.out) / "db", work)
         channel.send(("done", index, report))
     except BaseException as exc:  # noqa: BLE001 - report any worker crash to the parent
@@ -629,6 +638,7 @@ class CampaignSummary:
     busy_s: float = 0.0
     first_violation_s: float | None = None
     first_property: str | None = None
+    reference_s: float | None = None  # when the reference case was seen to violate
     violations: list[SavedViolation] = field(default_factory=list)
     coverage: Counter = field(default_factory=Counter)
     per_worker: dict[int, WorkerReport] = field(default_factory=dict)
@@ -898,6 +908,8 @@ def run_campaign(minutes: float, workers: int, out: Path, *, src_dir: Path | Non
                   f"{', '.join(summary.reference_violations)}", file=stream)
         deadline_wall = t0_wall + opts.budget_s
         tick = lambda: progress_line(stream, summary.progress(time.monotonic() - t0))  # noqa: E731
+        if summary.reference_violations:
+            summary.reference_s = time.monotonic() - t0
         if opts.cluster:
             _run_ray(opts, summary, deadline_wall, t0_wall, tick)
         else:
@@ -1033,7 +1045,7 @@ def replay(folder: Path) -> Replay:
                              build_dir=Path(tmp), budgets=budgets)
         return Replay(Path(folder), info["property"], result)
     rig = boot_rig(cfg, Path(src) if src else None, Path(build) if build else None,
-                   bool(info.get("time_protection")))
+                   bool(info.get("time_protection")), bool(info.get("victim_yields")))
     result = rig.run_case(Path(folder) / ELF_NAME, info["irqs"])
     return Replay(Path(folder), info["property"], result)
 

@@ -46,6 +46,8 @@ CASE_CYCLES = 3_000_000
 BOOT_STEP = 2_000
 #: Scenario template: the victim's guest and args, budgets in microseconds.
 VICTIM_GUEST, VICTIM_ARGS = "vprobe", ()
+#: The yielding victim's args: an HVSIM yield every round (the SBI-path switch), 8 rounds.
+YIELDING_VICTIM_ARGS = (1, 8)
 VICTIM_BUDGET_US, PERIOD_US = 500, 1000
 ADVERSARY_RAM = 128 << 10
 ADVERSARY_WATCHDOG_US = 15_000
@@ -138,12 +140,15 @@ class Rig:
     ``src_dir``/``build_dir`` build the firmware from other sources (mutants). With
     ``time_protection`` the hypervisor runs its time-protected schedule and every case
     also checks the timing property: the victim's cycle-stamped trace equals the
-    reference run's, and no window switch overran its pad."""
+    reference run's, and no window switch overran its pad. With ``victim_yields`` the
+    victim yields every round, so that the switches through the SBI path (whose
+    register and CSR handling differs from a timer switch's) happen next to the
+    adversary; it then gives time away, so its availability is not checked."""
 
     def __init__(self, cfg: SocConfig | None = None, *, src_dir: Path | None = None,
                  build_dir: Path | None = None, work_dir: Path | None = None,
                  adversary_watchdog_us: int = ADVERSARY_WATCHDOG_US,
-                 time_protection: bool = False):
+                 time_protection: bool = False, victim_yields: bool = False):
         from hardware.sim.machine import Machine
         from hypervisor.build import build_firmware
         from hypervisor.config import load_scenario
@@ -153,11 +158,12 @@ class Rig:
         work = Path(work_dir or RIG_DIR)
         work.mkdir(parents=True, exist_ok=True)
         placeholder = build_placeholder(work)
-        self.time_protection = time_protection
-        toml = work / ("rig-tp.toml" if time_protection else "rig.toml")
+        self.time_protection, self.victim_yields = time_protection, victim_yields
+        toml = work / f"rig{'-tp' if time_protection else ''}{'-y' if victim_yields else ''}.toml"
         from tools.linker import write_if_changed
 
-        write_if_changed(toml, _scenario_text(placeholder, VICTIM_ARGS, adversary_watchdog_us,
+        args = YIELDING_VICTIM_ARGS if victim_yields else VICTIM_ARGS
+        write_if_changed(toml, _scenario_text(placeholder, args, adversary_watchdog_us,
                                               time_protection))
         self.scenario = load_scenario(toml, self.cfg)
         where = {k: v for k, v in (("src_dir", src_dir), ("build_dir", build_dir)) if v}
@@ -261,8 +267,8 @@ class Rig:
         t0 = time.perf_counter()
         m.restore(self.snapshot)
         self.load_adversary(elf)
-        chk = TraceChecker(self.layout, self.running_addr,
-                           budgets={self.victim.index: self._victim_budget()},
+        budgets = {} if self.victim_yields else {self.victim.index: self._victim_budget()}
+        chk = TraceChecker(self.layout, self.running_addr, budgets=budgets,
                            observe=(self.victim.index,), booted=True,
                            current=self.boot_running, vms=self.policies,
                            timed=self.time_protection)

@@ -191,6 +191,10 @@ def run_campaign_stage(m: FwMutant, work: Path, minutes: float, workers: int) ->
             raise
         return StageResult(True, "the rig's reference case", text[:200],
                            time.perf_counter() - t0)
+    if summary.reference_s is not None:    # the placeholder adversary's run broke it
+        return StageResult(True, f"{summary.reference_violations[0]} in the rig's reference "
+                           "case", "the campaign's reference case (no adversary) violates "
+                           f"{', '.join(summary.reference_violations)}", summary.reference_s)
     if summary.first_violation_s is None:
         return StageResult(False, seconds=summary.wall_s)
     first = summary.violations[0] if summary.violations else None
