@@ -283,7 +283,8 @@ PARTS = {
     "sim": "simulation speed against stock PyRTL and Spike, build time, memory, TLB costs",
     "hypervisor": "the hypervisor's paths (SBI call, VM switch, exits) and firmware size",
     "workloads": "per workload of the guest suite: cycles, IPC, exits, TLB miss rate",
-    "isolation": "the isolation rig's snapshot restore and cases per second, mixes",
+    "isolation": "the isolation rig's snapshot restore and cases per second, mixes, and "
+                 "time protection (cases, switch length, the planted TLB channel)",
 }
 
 
