@@ -149,14 +149,22 @@ static struct vm *pick(enum resched why, const struct choice *c)
     return c->best;
 }
 
+/** `t`, or the time `run`'s watchdog expires if that comes first (from `now`). */
+uint64_t sched_watchdog_due(const struct vm *run, uint64_t now, uint64_t t)
+{
+    if (run->watchdog && run->watchdog - run->life_ticks < t - now)
+        t = now + (run->watchdog - run->life_ticks);
+    return t;
+}
+
 /** stimecmp := the next time the schedule can change. */
 static void arm_timer(struct vm *run, uint64_t now, uint64_t event)
 {
     uint64_t t = event;
     if (run && run->budget_left && run->budget_left < t - now)
         t = now + run->budget_left;
-    if (run && run->watchdog && run->watchdog - run->life_ticks < t - now)
-        t = now + (run->watchdog - run->life_ticks);
+    if (run)
+        t = sched_watchdog_due(run, now, t);
     csr_write(CSR_STIMECMP, t > now ? t : now + 1);
 }
 

@@ -14,6 +14,7 @@ void sched_leave(struct vm *vm, uint64_t now);
 void sched_load(struct vm *next);
 void sched_enter(struct vm *next, uint64_t now, int announce);
 void sched_stop_deadlocked(uint64_t event);
+uint64_t sched_watchdog_due(const struct vm *run, uint64_t now, uint64_t t);
 
 void tp_init(void);
 struct regs *tp_switch(enum resched why);

@@ -167,9 +167,7 @@ static struct vm *next_vm(uint64_t *pad)
 /** The stimecmp for `run` from `now`: its window's end, or its watchdog if sooner. */
 static uint64_t window_timer(const struct vm *run, uint64_t now)
 {
-    uint64_t t = window_end;
-    if (run->watchdog && run->watchdog - run->life_ticks < t - now)
-        t = now + (run->watchdog - run->life_ticks);
+    uint64_t t = sched_watchdog_due(run, now, window_end);
     return t > now ? t : now + 1;
 }
 
