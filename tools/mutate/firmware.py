@@ -287,8 +287,7 @@ _CATALOGUE = (
     _m("watchdog-timer-not-armed", "scheduling/availability",
        "the HS timer is not armed for the running VM's watchdog: a VM runs past its "
        "watchdog until the next budget or replenishment event",
-       (SCHED, "    if (run && run->watchdog && run->watchdog - run->life_ticks < t - now)\n"
-        "        t = now + (run->watchdog - run->life_ticks);\n", ""),
+       (SCHED, "    if (run)\n        t = sched_watchdog_due(run, now, t);\n", ""),
        scenarios=("spin", "fair")),
     # ---------------------------------------------------------------- containment
     _m("fault-emulated-as-uart", "containment",
