@@ -20,7 +20,7 @@ LAYOUT = Layout((Region(0, 0x1000_0000, UNMAPPED), Region(0x1000_0000, 0x1000_10
                  Region(HV_CODE, HV_RW, HV_STATIC), Region(HV_RW, 0x8010_0000, HV_DATA),
                  Region(0x8010_0000, VM0, HV_FREE), Region(VM0, VM1, 0),
                  Region(VM1, 0x8060_0000, 1), Region(0x8060_0000, 0x8100_0000, FREE_RAM),
-                 Region(0x8100_0000, 1 << 64, UNMAPPED)), ("a", "b"))
+                 Region(0x8100_0000, 1 << 64, UNMAPPED)), ("a", "b"), 0x1000_0000)
 NOP, SD, LD, ECALL = 0x13, 0x00B53023, 0x00053583, 0x73
 VS, HS, MM = (1, 1), (1, 0), (3, 0)
 
@@ -91,6 +91,20 @@ def test_hypervisor_loads_of_another_vm_are_a_leak_its_code_is_not():
     assert props(check(rec(HV_CODE, mode=HS, insn=LD, load=VM1))) == {"confidentiality"}
     assert check(rec(HV_CODE, mode=HS, insn=LD, load=HV_CODE)).ok
     assert check(schedule(1), rec(HV_CODE, mode=HS, insn=LD, load=VM1)).ok
+
+
+def test_console_input_is_read_only_for_vm_0():
+    """The hypervisor reads the console UART's RBR for VM 0 alone; for another VM, or
+    for nobody, it leaks VM 0's input. LSR reads (transmit polling) are fine."""
+    rbr, lsr = LAYOUT.console_rx, LAYOUT.console_rx + 5
+    assert check(rec(HV_CODE, mode=HS, insn=LD, load=rbr)).ok
+    assert check(schedule(1), rec(HV_CODE, mode=HS, insn=LD, load=lsr)).ok
+    assert props(check(schedule(1), rec(HV_CODE, mode=HS, insn=LD, load=rbr))) == \
+        {"confidentiality"}
+    assert props(check(schedule(-1), rec(HV_CODE, mode=HS, insn=LD, load=rbr))) == \
+        {"confidentiality"}
+    chk = check(schedule(1), rec(HV_CODE, mode=HS, insn=SD, store=rbr))     # THR
+    assert chk.ok
 
 
 def test_m_mode_may_store_anywhere_but_runs_only_the_m_stage():

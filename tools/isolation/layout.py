@@ -38,6 +38,9 @@ class Layout:
 
     regions: tuple[Region, ...]
     vm_names: tuple[str, ...]
+    #: The physical UART's receive buffer (RBR): console input, VM 0's alone
+    #: (docs/hypervisor.md, "SBI" and "Virtual UART"); -1: none.
+    console_rx: int = -1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_bases", np.array([r.base for r in self.regions],
@@ -114,4 +117,12 @@ def build_layout(scenario, elf: Path, cfg) -> Layout:
         cursor = ram_end
     filled.append(Region(cursor, 1 << 64, UNMAPPED))
     names = tuple(v.name for v in sorted(scenario.vms, key=lambda v: v.index))
-    return Layout(tuple(filled), names)
+    return Layout(tuple(filled), names, console_rx(cfg))
+
+
+def console_rx(cfg) -> int:
+    """The address of the console UART's RBR on the SoC ``cfg``."""
+    from hardware.soc.memory_map import region
+    from hardware.soc.uart import REG
+
+    return region(cfg, "uart0").base + REG["RBR"].offset

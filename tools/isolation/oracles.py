@@ -11,7 +11,9 @@ item 1; docs/fuzzing.md, "Properties", states each precisely).
   HS store touches the M stage, the hypervisor's code and read-only data, its unused
   reserve, or unowned RAM.
 - **confidentiality**: the same rules for loads (a guest reads only its partition; HS
-  reads only the partition of the VM it works for; HS never reads the M stage).
+  reads only the partition of the VM it works for; HS never reads the M stage); and
+  console input is VM 0's: after boot HS reads the console UART's receive buffer
+  (RBR) only while it works for VM 0.
 - **no-escalation**: V=1 instructions are fetched from a partition and run in VS or VU;
   nothing fetched from a partition retires with V=0; M-mode runs only from the M stage
   and the boot ROM; a V=1 access to an HS-, VS- or M-level CSR (address bits 9:8 of 2
@@ -43,12 +45,15 @@ from tools.isolation.containment import WFI, LifeChecker, VmPolicy
 from tools.isolation.layout import (DEVICE, FREE_RAM, HV_DATA, HV_FREE, HV_STATIC, M_STAGE,
                                     UNMAPPED, Layout)
 
+#: The VM whose console input is (hypervisor/src/core/vuart.c, sbi.c).
+CONSOLE_VM = 0
 #: The properties, with a one-line statement each (docs/fuzzing.md has the details).
 PROPERTIES: dict[str, str] = {
     "integrity": "nothing outside the running VM's partition changes, except the "
                  "hypervisor's own data and devices",
-    "confidentiality": "no VM and no hypervisor work for a VM reads another VM's memory; "
-                       "a victim's observations do not depend on its neighbour",
+    "confidentiality": "no VM and no hypervisor work for a VM reads another VM's memory "
+                       "or VM 0's console input; a victim's observations do not depend "
+                       "on its neighbour",
     "no-escalation": "guest instructions run with V=1 from their partition; HS/M-level "
                      "CSRs and instructions trap",
     "interrupt-routing": "every interrupt delivered to a VM is one it asked for",
@@ -302,6 +307,20 @@ class TraceChecker:
             self._report(prop, bad, arr, lambda i, verb=verb: (
                 f"HS working for {name(cur[i]) if cur[i] >= 0 else 'no vm'} {verb} "
                 f"{name(kind[i])}"))
+        self._check_console_input(arr, done, host, cur)
+
+    def _check_console_input(self, arr, done, host, cur) -> None:
+        """Console input belongs to VM 0 (docs/hypervisor.md, "SBI": DBCN read, legacy
+        getchar and the virtual UART's RBR give it to VM 0 only): after boot, an HS read
+        of the console UART's RBR is for VM 0 or a leak."""
+        if self.layout.console_rx < 0:
+            return
+        name = self.layout.name
+        bad = np.flatnonzero(done & host & (arr["mem_rmask"] != 0) & (cur != CONSOLE_VM)
+                             & (arr["mem_paddr"] == np.uint64(self.layout.console_rx)))
+        self._report("confidentiality", bad, arr, lambda i: (
+            f"HS working for {name(cur[i]) if cur[i] >= 0 else 'no vm'} reads the console "
+            f"input (UART RBR), which is {name(CONSOLE_VM)}'s alone"))
 
     def _check_csrs(self, arr, guest) -> None:
         insn = arr["insn"]

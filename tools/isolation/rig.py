@@ -9,6 +9,8 @@ to the end with the ``TraceChecker`` watching every retired instruction. Then:
 
 - the regions nobody may change after boot are compared by hash with the snapshot's;
 - every VM's G-stage table is walked (``gstage.py``);
+- console input (``CONSOLE_INPUT``, the victim's) waits in the UART throughout: only
+  the victim may read it;
 - the victim's observations (its architectural trace, console and final memory) must
   equal those of the reference run with the placeholder adversary (noninterference:
   any two adversaries X and Y give the victim the same observations).
@@ -51,6 +53,9 @@ YIELDING_VICTIM_ARGS = (1, 8)
 VICTIM_BUDGET_US, PERIOD_US = 500, 1000
 ADVERSARY_RAM = 128 << 10
 ADVERSARY_WATCHDOG_US = 15_000
+#: Console input waiting in the UART from the snapshot on: VM 0's (the victim's, which
+#: never reads it), so any other VM's access to it is a confidentiality violation.
+CONSOLE_INPUT = b"secret!\n"
 #: The placeholder adversary (over the guest runtime): shuts down at once.
 PLACEHOLDER = "int kmain(void) { return 0; }\n"
 
@@ -224,6 +229,8 @@ class Rig:
         while not sim.get_register("virt"):
             self._step(1)
         self.boot_cycle = m.cycle
+        for byte in CONSOLE_INPUT:
+            m.push_uart_rx(byte)
         self.snapshot = m.snapshot()
         self.boot_hashes = region_hashes(self.read, self.layout)
         self.boot_running = int.from_bytes(self.read(self.running_addr, 4), "little",
