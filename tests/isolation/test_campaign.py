@@ -136,6 +136,25 @@ def test_a_firmware_mutant_is_detected(tmp_path, monkeypatch):
     assert case["src_dir"] == str(src) and any("gstage" in line for line in case["violations"])
 
 
+def test_the_seed_corpus_runs_first_and_is_reported_as_such(tmp_path):
+    """Worker 0 runs ``gen.SEEDS`` before searching: against firmware whose virtual UART
+    gives any VM the console input, the console seed is the (unshrunk) violation, named
+    in case.json and the report, and left out of the shrunk-length median."""
+    from tools.isolation.gen import SEEDS
+    from tools.mutate.firmware import apply
+
+    src = apply("vuart-rx-any-vm", tmp_path / "src")
+    s = cmp.run_campaign(0.3, 1, tmp_path / "out", src_dir=src, build_dir=tmp_path / "b",
+                         seed=3, kinds="adversary", stop_on_violation=True, progress=False)
+    assert [v.property for v in s.violations] == ["confidentiality"]
+    found = s.violations[0]
+    assert found.corpus == SEEDS[0].program.items[0].note and s.median_length is None
+    case = json.loads((found.folder / "case.json").read_text())
+    assert case["corpus"] == found.corpus and case["items"] == ["seed"]
+    assert "console input" in case["detail"]
+    assert f"the seed case '{found.corpus}'" in (found.folder / "report.txt").read_text()
+
+
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                     reason="ray is not installed (pip install 'hvsim[cluster]')")
 def test_ray_local_cluster_runs_the_workers(tmp_path):

@@ -123,6 +123,50 @@ def test_an_adversary_really_runs(rig, tmp_path):
                for k in res.coverage), sorted(res.coverage)
 
 
+def _console_thief():
+    """An adversary that reads its virtual UART's RBR and LSR, and SBI getchar."""
+    from hypervisor.config import GUEST_UART_BASE
+    from tools.isolation.gen import Item, Program
+
+    return Program((Item("load", f"li t0, {GUEST_UART_BASE:#x}\nlbu t1, 5(t0)\n"
+                                 "lbu t1, 0(t0)\nlbu t1, 0(t0)"),
+                    Item("sbi-call", "li a7, 2\nli a6, 0\necall")))
+
+
+@pytest.mark.parametrize("mutant", (None, "ipi-broadcast-all-vms", "dbcn-unbounded"))
+def test_seed_corpus_is_clean_and_reaches_the_sbi_edges(mutant, rig, tmp_path):
+    """Every seed (gen.SEEDS) runs clean on the real firmware; the IPI seed catches an
+    IPI to all harts that reaches every VM, the DBCN-page seed an unbounded DBCN."""
+    if mutant:
+        src = apply(mutant, tmp_path / "src")
+        rig = Rig(rig.cfg, src_dir=src, build_dir=tmp_path / "b", work_dir=tmp_path / "w")
+    found = set()
+    for i, seed in enumerate(gen.SEEDS):
+        res = rig.run_case(gen.build_adversary(seed.program, tmp_path, stem=f"s{i}"))
+        assert mutant or res.ok, f"{seed.program.items[0].note}: {_lines(res.violations)}"
+        found |= {v.prop for v in res.violations}
+    want = {None: set(), "ipi-broadcast-all-vms": {"confidentiality"},
+            "dbcn-unbounded": {"bounded-exit", "containment"}}[mutant]
+    assert want <= found and (mutant or not found), found
+
+
+def test_console_input_stays_with_vm_0(rig, tmp_path):
+    """The rig's console input is the victim's (VM 0): the adversary reading its virtual
+    UART and SBI getchar gets none of it on the real firmware, and a firmware whose
+    virtual UART hands it to any VM is caught."""
+    from tools.isolation.rig import CONSOLE_INPUT
+
+    assert CONSOLE_INPUT
+    res = rig.run_case(gen.build_adversary(_console_thief(), tmp_path, stem="thief"))
+    assert res.ok, _lines(res.violations)
+    src = apply("vuart-rx-any-vm", tmp_path / "src")
+    bad = Rig(rig.cfg, src_dir=src, build_dir=tmp_path / "b", work_dir=tmp_path / "w")
+    res = bad.run_case(gen.build_adversary(_console_thief(), tmp_path, stem="thief2"))
+    assert res.violations and res.violations[0].prop == "confidentiality", \
+        _lines(res.violations)
+    assert "console input" in res.violations[0].detail
+
+
 @pytest.mark.parametrize("scenario", ("reboot",))
 def test_stale_tlb_entries_are_not_a_false_positive_on_tlbkeep(scenario):
     """The SoC that keeps TLB entries across satp/hgatp writes (where the fence mutants

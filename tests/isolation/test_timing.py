@@ -102,6 +102,25 @@ def test_time_protected_rig_adversary_cases_are_clean(tp_rig, tmp_path):
     assert len(seen) == TP_CASES
 
 
+def test_seed_corpus_is_clean_under_time_protection(tp_rig, tmp_path):
+    """The seeds (the TLB sweep among them) give the victim the same cycle-stamped
+    trace as the placeholder adversary."""
+    for i, seed in enumerate(gen.SEEDS):
+        res = tp_rig.run_case(gen.build_adversary(seed.program, tmp_path, stem=f"s{i}"))
+        assert res.ok, f"{seed.program.items[0].note}: {_lines(res.violations)}"
+
+
+def test_tlb_sweep_seed_reads_through_a_window_switch_without_flush(tmp_path):
+    """The TLB-sweep seed evicts the victim's TLB entries: with the window switch's
+    flush removed (tlbkeep SoC), the victim's timing depends on it."""
+    sweep = next(s for s in gen.SEEDS if "TLB sweep" in s.program.items[0].note)
+    src = apply("tp-no-tlb-flush", tmp_path / "src")
+    rig = Rig(variant("tlbkeep"), src_dir=src, build_dir=tmp_path / "b",
+              work_dir=tmp_path / "w", time_protection=True)
+    res = rig.run_case(gen.build_adversary(sweep.program, tmp_path, stem="sweep"))
+    assert [v.prop for v in res.violations] == ["timing"], _lines(res.violations)
+
+
 @pytest.mark.parametrize("mutant, soc", (("tp-no-tlb-flush", "tlbkeep"),
                                          ("tp-pad-skipped", "default")))
 def test_timing_catches_time_protection_mutants(mutant, soc, tmp_path):

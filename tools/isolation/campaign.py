@@ -13,8 +13,9 @@ slot, snapshotted) and run Hypothesis searches of two kinds (``KINDS``), in turn
 
 A case fails when it violates a selected property; Hypothesis shrinks the failures of
 each property separately, and the smallest failing case of each property is saved. A
-search ends at the deadline, after ``SEARCH_CASES`` clean cases of its kind (a fresh one
-starts), or once its failures are shrunk.
+search ends at the deadline, after ``SEARCH_CASES`` clean cases of its kind or
+``SEARCH_S`` seconds without a failure (a fresh one starts, of the other kind: each kind
+gets about half of every worker's time), or once its failures are shrunk.
 
 Workers are local processes forked from the parent, which boots the rig first (so a
 bad firmware is one error, and the workers start at once); or, with ``--cluster``, Ray
@@ -75,6 +76,10 @@ DEFAULT_ITEMS, MAX_ITEMS = 60, 200
 #: Clean cases per Hypothesis search before a fresh one starts (a search keeps a tree
 #: of every example it explored).
 SEARCH_CASES = {"adversary": 200, "mix": 8}
+#: Seconds a search without failures runs before the other kind's turn (a mix takes
+#: about 1.6 s, an adversary case about 0.5 s: a case count alone gave mixes a tenth
+#: of the time).
+SEARCH_S = 15.0
 #: The kinds of case, searched in turn (worker i starts with kind i mod 2).
 KINDS = ("adversary", "mix")
 #: Seconds past the deadline a search may shrink its failures (at most a quarter of
@@ -340,17 +345,22 @@ class Searcher:
         self.counts = Reporter(channel.send, index, Delta)
         self.failing: list[Failing] = []
         self.in_search = 0
+        self.search_end = deadline
         self.first_sent = False
         self.saved: set[str] = set()
 
     # ---- the search
 
     def run(self) -> WorkerReport:
-        """Search until the deadline or a stop."""
+        """Search until the deadline or a stop (worker 0 runs the seed corpus first)."""
         t0, run = time.monotonic(), 0
         kinds = self.opts.kinds
-        while time.monotonic() < self.deadline and not self.channel.stopped():
+        if self.index == 0 and "adversary" in kinds:
+            self.run_seeds()
+        while time.monotonic() < self.deadline and not self.channel.stopped() \
+                and not (self.saved and self.opts.stop_on_violation):
             self.failing, self.in_search = [], 0
+            self.search_end = time.monotonic() + SEARCH_S
             self.kind = kinds[(self.index + run) % len(kinds)]
             hypothesis_search(self.strategies[self.kind], self.check, db=self.db,
                               key=DB_KEY + b"." + self.kind.encode(),
@@ -359,11 +369,25 @@ class Searcher:
                               multiple_bugs=True)
             self.save()
             run += 1
-            if self.saved and self.opts.stop_on_violation:
-                break
         self.report.search_s = time.monotonic() - t0
         self.counts.send(force=True)
         return self.report
+
+    def run_seeds(self) -> None:
+        """Run the seed corpus (``gen.SEEDS``, already minimal: not shrunk) once, and
+        send what it finds."""
+        from tools.isolation.gen import SEEDS
+
+        self.kind, self.failing, self.in_search = "adversary", [], 0
+        self.search_end = self.deadline
+        for seed in SEEDS:
+            try:
+                self.check(seed)
+            except (TimeUp, Restart):
+                break
+            except CaseViolated:
+                pass
+        self.save()
 
     def check(self, case) -> None:
         """The body of the Hypothesis test: one case."""
@@ -374,7 +398,8 @@ class Searcher:
         limit = self.deadline + (self.opts.shrink_grace_s if self.failing else 0.0)
         if time.monotonic() >= limit or self.channel.stopped():
             raise TimeUp
-        if self.in_search >= SEARCH_CASES[self.kind] and not self.failing:
+        if not self.failing and (self.in_search >= SEARCH_CASES[self.kind]
+                                 or time.monotonic() >= self.search_end):
             raise Restart
         self.in_search += 1
         t0 = time.perf_counter()
@@ -457,6 +482,11 @@ def is_mix(case) -> bool:
     return hasattr(case, "vms")
 
 
+def is_seed(case) -> bool:
+    """Whether ``case`` is one of the seed corpus (``gen.SEEDS``)."""
+    return not is_mix(case) and [i.kind for i in case.program.items] == ["seed"]
+
+
 def case_coverage(case, result) -> Counter:
     """Coverage keys of one case: the checker's (VM-exit causes, SBI functions, CSR
     accesses, interrupts delivered), the program's item kinds (a mix's guests) and the
@@ -497,6 +527,7 @@ def violation_record(index: int, opts: IsolationOptions, best: Failing,
         "counts": dict(result.counts), "irqs": [list(e) for e in case.irqs],
         "program_length": program_length(case.program),
         "items": [i.kind for i in case.program.items],
+        "corpus": case.program.items[0].note if is_seed(case) else None,
         "shrunk_from": program_length(runs[0].case.program), "failing_runs": len(runs),
         "status": result.status, "cycles": result.cycles, "seed": opts.seed,
         "worker": index, "config": opts.config, "max_items": opts.max_items,
@@ -622,6 +653,7 @@ class SavedViolation:
     found_s: float  # seconds from the campaign start to the first failing case
     kind: str = "adversary"
     vms: int = 0  # VMs of a mix
+    corpus: str | None = None  # the seed case's name when a seed found it
 
 
 @dataclass
@@ -659,8 +691,10 @@ class CampaignSummary:
 
     @property
     def median_length(self) -> float | None:
-        """Median ``program_length`` of the saved (shrunk) adversary violations."""
-        lengths = [v.program_length for v in self.violations if v.kind == "adversary"]
+        """Median ``program_length`` of the saved (shrunk) adversary violations (not the
+        seed corpus's)."""
+        lengths = [v.program_length for v in self.violations
+                   if v.kind == "adversary" and not v.corpus]
         return statistics.median(lengths) if lengths else None
 
     def add(self, delta: Delta) -> None:
@@ -772,7 +806,7 @@ class _Parent:
         self.summary.violations.append(SavedViolation(
             found.prop, folder, info["cycle"], info["address"], info["detail"],
             info["program_length"], info["found_after_s"], info.get("kind", "adversary"),
-            info.get("vms", 0)))
+            info.get("vms", 0), info.get("corpus")))
 
 
 def write_violation(folder: Path, files: dict[str, bytes], info: dict) -> None:
@@ -814,8 +848,11 @@ def report_text(info: dict) -> str:
                 f"({_n(info['failing_runs'], 'failing run')}). The run ended "
                 f"{info['status']} after {info['cycles']} cycles from boot.")
         return "\n".join([text, "", *info["violations"]])
+    found = (f"the seed case '{info['corpus']}' (gen.SEEDS, not shrunk)"
+             if info.get("corpus") else "")
     text = (f"Property {info['property']} ({info['statement']}) was violated {when}, address "
             f"{_hex(info['address'])} (pc {_hex(info['pc'])}): {info['detail'] or 'see below'}. "
+            + (f"It was found by {found}. " if found else "") +
             f"The adversary is {_n(info['program_length'], 'instruction')} in "
             f"{_n(len(info['items']), 'item')} ({', '.join(info['items'])}) with "
             f"{_n(len(info['irqs']), 'harness irq event')}; worker {info['worker']} first "

@@ -8,8 +8,9 @@ Stages (``STAGES``), per mutant, on the SoC variant the mutant can show on:
    runs (``tools.isolation.scenario.check_scenario``) of ``CI_SCENARIOS`` plus the
    mutant's own scenarios, the noninterference runs (``scenario.noninterference``: the
    victim alone and next to each neighbour set), the availability run (the victim's
-   budget next to hogs, ``scenario.availability``), then ``CI_CASES`` derandomized
-   adversary cases on the rig (``tools.isolation.rig``); a run that panics the hypervisor or does not end counts
+   budget next to hogs, ``scenario.availability``), then the seed corpus
+   (``gen.SEEDS``) and ``CI_CASES`` derandomized adversary cases on the rig
+   (``tools.isolation.rig``); a run that panics the hypervisor or does not end counts
    as caught too (containment, availability). Every one of these is clean on the
    unmodified firmware (tests/isolation/test_properties.py).
    Mutants of the time-protected schedule (with the ``timeprot`` scenario) also get
@@ -60,7 +61,8 @@ class StageResult:
     by: str = ""  # the property (or "panic", "hang") and where
     detail: str = ""
     seconds: float = 0.0
-    reproducer: str = ""  # campaign: "N instructions" (shrunk adversary) or "N-VM mix"
+    reproducer: str = ""  # campaign: "N instructions" (shrunk adversary), "N-VM mix" or
+    #                       "seed 'name'" (the seed corpus)
 
 
 @dataclass
@@ -116,6 +118,12 @@ def _case_stage(cfg, src: Path, build: Path, work: Path) -> StageResult | None:
         text = str(exc).splitlines()[0]
         prop = next((p for p in PROPERTIES if f"{p}:" in text), "reference case")
         return StageResult(True, f"{prop} in the rig's reference case", text[:200])
+    for i, seed in enumerate(gen.SEEDS):     # the seed corpus first
+        res = rig.run_case(gen.build_adversary(seed.program, work / "cases", stem=f"seed{i}"))
+        if res.violations:
+            v = res.violations[0]
+            return StageResult(True, f"{v.prop} in seed '{seed.program.items[0].note}'",
+                               v.detail)
     targets = gen.Targets.from_scenario(rig.scenario, "adversary", cfg)
     found: list[StageResult] = []
     count = [0]
@@ -199,6 +207,7 @@ def run_campaign_stage(m: FwMutant, work: Path, minutes: float, workers: int) ->
         return StageResult(False, seconds=summary.wall_s)
     first = summary.violations[0] if summary.violations else None
     size = "" if first is None else (f"{first.vms}-VM mix" if first.kind == "mix" else
+                                     f"seed '{first.corpus}'" if first.corpus else
                                      f"{first.program_length} instructions")
     return StageResult(True, summary.first_property or (first.property if first else ""),
                        first.detail if first else "", summary.first_violation_s, size)
