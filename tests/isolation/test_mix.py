@@ -26,6 +26,8 @@ def test_every_drawn_mix_is_a_valid_scenario(tmp_path_factory, mix):
     sc = load_scenario(write_mix(mix, tmp_path_factory.mktemp("m")), cfg_default())
     assert [v.guest for v in sc.vms] == [vm.guest for vm in mix.vms]
     assert 2 <= len(sc.vms) <= mix_mod.MAX_VMS
+    observer = mix.vms[-1]              # the last VM checks its own state
+    assert observer.guest in mix_mod.OBSERVERS and not observer.restart
     endless = [v for v in sc.vms if not mix_mod.POOL[v.guest][2]]
     assert all(v.watchdog_us == mix_mod.ENDLESS_WATCHDOG_US for v in endless)
 
@@ -43,6 +45,8 @@ def test_availability_is_checked_only_where_it_is_promised():
                ).availability() == {}                                   # over 90 %
     assert Mix((probe, MixVm("rebooter", max_restarts=1))).availability() == {}
     assert Mix((MixVm("vprobe", (1, 10), 40), MixVm("hello"))).availability() == {}
+    assert Mix((MixVm("spinner"), probe)).availability() == {}          # default budget
+    assert Mix((MixVm("spinner", share=10, period_us=2000), probe)).availability() == {}
 
 
 def test_a_mix_runs_clean_and_catches_a_restart_limit_mutant(tmp_path, cfg, machine):
