@@ -14,7 +14,9 @@
  * "Hypervisor Memory-Management Fence Instructions"; a satp write flushes the TLB on
  * the default SoC and on Spike, so only the tlbkeep SoC shows a missing fence). Then it
  * checks that its partition really was cleared (a marker it stores past its image
- * before rebooting must read 0) and that its initialised data was reloaded, tries two
+ * before rebooting must read 0), that its initialised data was reloaded and that its
+ * vCPU was reset (the sscratch and sie it sets before rebooting must read 0:
+ * docs/hypervisor.md, "a restart zeroes the partition and the vCPU"), tries two
  * invalid resets (reset type 3, reason 2: INVALID_PARAM, SBI 10.1), then reboots. With
  * a2 = N > 0 (the VM's args) it stops after N reboots and shuts down with PASS; with no
  * args it reboots until the hypervisor's max_restarts stops it.
@@ -31,6 +33,7 @@
 #define PROBE_VA 0xc0000000ul
 #define SATP_SV39 (8ull << VSATP_MODE_SHIFT)
 #define PTE_LEAF_RW (PTE_V | PTE_R | PTE_W | PTE_A | PTE_D)
+#define SIE_SSIE (1ul << 1)
 
 extern char _end[];
 
@@ -74,6 +77,13 @@ static int sees_old_translation(unsigned life)
     return seen != probe_value[life & 1];
 }
 
+/* Whether this life's vCPU kept VS CSRs of an older life: a restart resets them to 0
+ * (the old life sets both before rebooting; the runtime touches neither). */
+static int kept_old_vcpu(void)
+{
+    return csr_read(sscratch) != 0 || csr_read(sie) != 0;
+}
+
 /* A word past the image and stack that only a previous life could have written. */
 static volatile uint64_t *marker_slot(void)
 {
@@ -88,6 +98,10 @@ int kmain(unsigned long hartid, const void *dtb, unsigned long reboots)
     console_select(CONSOLE_DBCN);
     if (sees_old_translation(life)) {
         kprintf("rebooter: FAIL: life %u: VA 0xc0000000 reads its old life's page\n", life);
+        return 1;
+    }
+    if (kept_old_vcpu()) {
+        kprintf("rebooter: FAIL: life %u: sscratch/sie kept from its old life\n", life);
         return 1;
     }
     volatile uint64_t *mark = marker_slot();
@@ -110,6 +124,8 @@ int kmain(unsigned long hartid, const void *dtb, unsigned long reboots)
             type == SBI_SRST_TYPE_WARM_REBOOT ? "warm" : "cold");
     *mark = MARKER + life;
     reloaded = 0;
+    csr_write(sscratch, MARKER + life);
+    csr_write(sie, SIE_SSIE);           /* sstatus.SIE is 0: nothing is taken */
     sbi_system_reset(type, life & 1 ? SBI_SRST_REASON_SYSFAIL : SBI_SRST_REASON_NONE);
     kprintf("rebooter: FAIL: life %u: still running after the reboot\n", life);
     return 1;
