@@ -32,6 +32,23 @@ def test_every_drawn_mix_is_a_valid_scenario(tmp_path_factory, mix):
     assert all(v.watchdog_us == mix_mod.ENDLESS_WATCHDOG_US for v in endless)
 
 
+def test_mixes_mostly_judge_the_observers_availability():
+    """About half of the drawn mixes are availability mixes (one period, budgets that
+    fit, no restarts, a vprobe that never yields): their availability is judged."""
+    from hypothesis import Phase, given, settings
+
+    judged = []
+
+    @settings(max_examples=200, derandomize=True, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(mixes())
+    def draw(mix):
+        judged.append(bool(mix.availability()))
+
+    draw()
+    assert 0.3 <= sum(judged) / len(judged) <= 0.7, sum(judged)
+
+
 def cfg_default():
     from hardware.config import variant
 

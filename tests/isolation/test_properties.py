@@ -133,20 +133,25 @@ def _console_thief():
                     Item("sbi-call", "li a7, 2\nli a6, 0\necall")))
 
 
-@pytest.mark.parametrize("mutant", (None, "ipi-broadcast-all-vms", "dbcn-unbounded"))
+@pytest.mark.parametrize("mutant", (None, "ipi-broadcast-all-vms", "dbcn-unbounded",
+                                    "guest-ptr-off-by-one"))
 def test_seed_corpus_is_clean_and_reaches_the_sbi_edges(mutant, rig, tmp_path):
-    """Every seed (gen.SEEDS) runs clean on the real firmware; the IPI seed catches an
-    IPI to all harts that reaches every VM, the DBCN-page seed an unbounded DBCN."""
+    """Every seed (gen.seeds) runs clean on the real firmware; the IPI seed catches an
+    IPI to all harts that reaches every VM, the DBCN-page seed an unbounded DBCN, the
+    buffer-edge seed a range check that lets a buffer end one byte past the RAM."""
     if mutant:
         src = apply(mutant, tmp_path / "src")
         rig = Rig(rig.cfg, src_dir=src, build_dir=tmp_path / "b", work_dir=tmp_path / "w")
     found = set()
-    for i, seed in enumerate(gen.SEEDS):
+    seeds = gen.seeds(gen.Targets.from_scenario(rig.scenario, "adversary", rig.cfg))
+    assert len(seeds) == len(gen.SEEDS) + 1
+    for i, seed in enumerate(seeds):
         res = rig.run_case(gen.build_adversary(seed.program, tmp_path, stem=f"s{i}"))
         assert mutant or res.ok, f"{seed.program.items[0].note}: {_lines(res.violations)}"
         found |= {v.prop for v in res.violations}
     want = {None: set(), "ipi-broadcast-all-vms": {"confidentiality"},
-            "dbcn-unbounded": {"bounded-exit", "containment"}}[mutant]
+            "dbcn-unbounded": {"bounded-exit", "containment"},
+            "guest-ptr-off-by-one": {"confidentiality"}}[mutant]
     assert want <= found and (mutant or not found), found
 
 

@@ -105,7 +105,8 @@ def test_time_protected_rig_adversary_cases_are_clean(tp_rig, tmp_path):
 def test_seed_corpus_is_clean_under_time_protection(tp_rig, tmp_path):
     """The seeds (the TLB sweep among them) give the victim the same cycle-stamped
     trace as the placeholder adversary."""
-    for i, seed in enumerate(gen.SEEDS):
+    targets = gen.Targets.from_scenario(tp_rig.scenario, "adversary", tp_rig.cfg)
+    for i, seed in enumerate(gen.seeds(targets)):
         res = tp_rig.run_case(gen.build_adversary(seed.program, tmp_path, stem=f"s{i}"))
         assert res.ok, f"{seed.program.items[0].note}: {_lines(res.violations)}"
 

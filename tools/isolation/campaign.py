@@ -337,6 +337,7 @@ class Searcher:
         from tools.isolation.mix import mixes
 
         targets = gen.Targets.from_scenario(rig.scenario, "adversary", rig.cfg)
+        self.seeds = gen.seeds(targets)
         self.strategies = {"adversary": gen.cases(targets, lines=rig.cfg.harness_irq_lines,
                                                   max_items=opts.max_items),
                            "mix": mixes()}
@@ -374,13 +375,11 @@ class Searcher:
         return self.report
 
     def run_seeds(self) -> None:
-        """Run the seed corpus (``gen.SEEDS``, already minimal: not shrunk) once, and
+        """Run the seed corpus (``gen.seeds``, already minimal: not shrunk) once, and
         send what it finds."""
-        from tools.isolation.gen import SEEDS
-
         self.kind, self.failing, self.in_search = "adversary", [], 0
         self.search_end = self.deadline
-        for seed in SEEDS:
+        for seed in self.seeds:
             try:
                 self.check(seed)
             except (TimeUp, Restart):

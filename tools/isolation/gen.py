@@ -1048,9 +1048,9 @@ def _ecall(ext: int, fid: int, *args: str) -> list[str]:
 #: Pages the TLB-sweep seed loads from: more than the default TLB's 16 entries
 #: (hardware/config.py), within the rig adversary's 128 KiB of RAM.
 SWEEP_PAGES = 24
-#: The seed corpus: each guest-visible hypervisor interface used once, with the edge
-#: arguments its specification names, run before a campaign's first search and before
-#: the ci stage's derandomized cases (a fuzzer's seeds; random programs reach these
+#: The seed corpus (with ``seeds``' buffer-edge seed): each guest-visible hypervisor
+#: interface used once, with the edge arguments its specification names, run before a
+#: campaign's first search and before the ci stage's derandomized cases (a fuzzer's seeds; random programs reach these
 #: calls too, rarely). Console input is the victim's; "all harts" (hart_mask_base -1,
 #: SBI spec v2.0 section 3.2) of a one-hart VM is the caller; a DBCN buffer may be
 #: longer than one call moves (SBI spec v2.0 section 12).
@@ -1069,6 +1069,20 @@ SEEDS: tuple[AdversaryCase, ...] = (
           *_ecall(SBI_EXTS["RFENCE"], 0, "0", "-1"),
           *_ecall(SBI_EXTS["RFENCE"], 1, "0", "-1", "0", "-1")),
 )
+
+
+def seeds(t: Targets) -> tuple[AdversaryCase, ...]:
+    """``SEEDS``, then the buffer-edge seed of ``t``'s RAM: the SBI calls that take a
+    buffer (DBCN write, HVSIM stats), once with a buffer that ends at the last byte of
+    the RAM (accepted) and once with one that ends a byte past it (refused with
+    INVALID_PARAM, SBI spec v2.0 sections 3 and 12)."""
+    end, stats = t.ram_end, 48
+    edge = _seed("SBI buffers ending at the last byte of its RAM, then one byte past it",
+                 *_ecall(SBI_EXTS["DBCN"], 0, "16", f"{end - 16:#x}", "0"),
+                 *_ecall(SBI_EXTS["DBCN"], 0, "17", f"{end - 16:#x}", "0"),
+                 *_ecall(SBI_EXTS["HVSIM"], 3, f"{end - stats:#x}", "0", str(stats)),
+                 *_ecall(SBI_EXTS["HVSIM"], 3, f"{end - stats + 1:#x}", "0", str(stats)))
+    return (*SEEDS, edge)
 
 
 # --------------------------------------------------------------------------- build

@@ -50,6 +50,8 @@ OBSERVERS = ("vprobe", "regs")
 #: The observer's budget share (percent of the period; None: the default), the first
 #: one (what shrinking moves to) with a budget, so its availability is judged.
 OBSERVER_SHARES = (25, 40, 10, None)
+#: Budget shares of an availability mix's VMs (percent of its one period).
+JUDGED_SHARES = (25, 10, 40)
 #: CPU time of a guest that never ends by itself before its watchdog stops it.
 ENDLESS_WATCHDOG_US = 20_000
 #: Scheduling periods and budgets a VM may get (microseconds); None: the default.
@@ -150,10 +152,26 @@ def _ram_bytes(vm: MixVm) -> int:
     return n << (20 if unit == "M" else 10)
 
 
+@st.composite
+def availability_vms(draw) -> tuple[MixVm, ...]:
+    """The VMs of an availability mix: neighbours and a ``vprobe`` observer that never
+    yields, each with a budget of one common period, none restarting: what
+    ``Mix.availability`` judges (when the budgets fit)."""
+    period = draw(st.sampled_from(PERIODS_US))
+    shares = st.sampled_from(JUDGED_SHARES)
+    vms = []
+    for guest in draw(st.lists(st.sampled_from(tuple(POOL)), min_size=1,
+                               max_size=MAX_VMS - 1)):
+        vms.append(MixVm(guest, draw(st.sampled_from(POOL[guest][1])), draw(shares), period))
+    return (*vms, MixVm("vprobe", (), draw(shares), period))
+
+
 def mixes() -> st.SearchStrategy[Mix]:
-    """Mixes of 2..``MAX_VMS`` VMs within ``MAX_RAM``: neighbours, then an observer."""
-    return st.tuples(st.lists(mix_vms(), min_size=1, max_size=MAX_VMS - 1), observers()) \
-        .map(lambda parts: (*parts[0], parts[1])) \
+    """Mixes of 2..``MAX_VMS`` VMs within ``MAX_RAM``, neighbours then an observer:
+    half of them availability mixes (``availability_vms``), half free."""
+    free = st.tuples(st.lists(mix_vms(), min_size=1, max_size=MAX_VMS - 1), observers()) \
+        .map(lambda parts: (*parts[0], parts[1]))
+    return st.one_of(availability_vms(), free) \
         .filter(lambda vms: sum(map(_ram_bytes, vms)) <= MAX_RAM) \
         .map(lambda vms: Mix(tuple(vms)))
 

@@ -9,7 +9,7 @@ Stages (``STAGES``), per mutant, on the SoC variant the mutant can show on:
    mutant's own scenarios, the noninterference runs (``scenario.noninterference``: the
    victim alone and next to each neighbour set), the availability run (the victim's
    budget next to hogs, ``scenario.availability``), then the seed corpus
-   (``gen.SEEDS``) and ``CI_CASES`` derandomized adversary cases on the rig
+   (``gen.seeds``) and ``CI_CASES`` derandomized adversary cases on the rig
    (``tools.isolation.rig``); a run that panics the hypervisor or does not end counts
    as caught too (containment, availability). Every one of these is clean on the
    unmodified firmware (tests/isolation/test_properties.py).
@@ -118,13 +118,13 @@ def _case_stage(cfg, src: Path, build: Path, work: Path) -> StageResult | None:
         text = str(exc).splitlines()[0]
         prop = next((p for p in PROPERTIES if f"{p}:" in text), "reference case")
         return StageResult(True, f"{prop} in the rig's reference case", text[:200])
-    for i, seed in enumerate(gen.SEEDS):     # the seed corpus first
+    targets = gen.Targets.from_scenario(rig.scenario, "adversary", cfg)
+    for i, seed in enumerate(gen.seeds(targets)):      # the seed corpus first
         res = rig.run_case(gen.build_adversary(seed.program, work / "cases", stem=f"seed{i}"))
         if res.violations:
             v = res.violations[0]
             return StageResult(True, f"{v.prop} in seed '{seed.program.items[0].note}'",
                                v.detail)
-    targets = gen.Targets.from_scenario(rig.scenario, "adversary", cfg)
     found: list[StageResult] = []
     count = [0]
 
