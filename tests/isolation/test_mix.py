@@ -63,6 +63,8 @@ def test_availability_is_checked_only_where_it_is_promised():
     assert Mix((probe, MixVm("rebooter", max_restarts=1))).availability() == {}
     assert Mix((MixVm("vprobe", (1, 10), 40), MixVm("hello"))).availability() == {}
     assert Mix((MixVm("spinner"), probe)).availability() == {}          # default budget
+    # a rebooter's SRST reboots are restarts: 0 must be written (the default is 3)
+    assert "max_restarts = 0" in Mix((MixVm("rebooter", share=25), probe)).toml()
     assert Mix((MixVm("spinner", share=10, period_us=2000), probe)).availability() == {}
 
 

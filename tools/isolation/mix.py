@@ -90,8 +90,7 @@ class MixVm:
                       f"period_us = {self.period_us}"]
         if self.restart:
             lines.append('on_fault = "restart"')
-        if self.max_restarts:
-            lines.append(f"max_restarts = {self.max_restarts}")
+        lines.append(f"max_restarts = {self.max_restarts}")   # 0 is not the default
         if not POOL[self.guest][2]:
             lines.append(f"watchdog_us = {ENDLESS_WATCHDOG_US}")
         return lines
