@@ -1050,10 +1050,11 @@ def _ecall(ext: int, fid: int, *args: str) -> list[str]:
 SWEEP_PAGES = 24
 #: The seed corpus (with ``seeds``' buffer-edge seed): each guest-visible hypervisor
 #: interface used once, with the edge arguments its specification names, run before a
-#: campaign's first search and before the ci stage's derandomized cases (a fuzzer's seeds; random programs reach these
-#: calls too, rarely). Console input is the victim's; "all harts" (hart_mask_base -1,
-#: SBI spec v2.0 section 3.2) of a one-hart VM is the caller; a DBCN buffer may be
-#: longer than one call moves (SBI spec v2.0 section 12).
+#: campaign's first search and before the ci stage's derandomized cases (a fuzzer's
+#: seeds; random programs reach these calls too, rarely). Console input is the
+#: victim's; "all harts" (hart_mask_base -1, SBI spec v2.0 section 3.2) of a one-hart
+#: VM is the caller; a DBCN buffer may be longer than one call moves (SBI spec v2.0
+#: section 12).
 SEEDS: tuple[AdversaryCase, ...] = (
     _seed("console reads: virtual UART LSR and RBR, SBI getchar, DBCN read",
           _li("t0", GUEST_UART_BASE), "lbu t1, 5(t0)", "lbu t1, 0(t0)",
@@ -1062,7 +1063,7 @@ SEEDS: tuple[AdversaryCase, ...] = (
           *_ecall(SBI_EXTS["IPI"], 0, "0", "-1"), *_ecall(SBI_EXTS["IPI"], 0, "1", "0")),
     _seed("DBCN write of one page of its RAM",
           *_ecall(SBI_EXTS["DBCN"], 0, str(PAGE), "chaos_scratch", "0")),
-    _seed("a TLB sweep: one load from every page of its RAM (prime and probe's prime)",
+    _seed(f"a TLB sweep: one load from each of {SWEEP_PAGES} pages of its RAM",
           _li("t0", GUEST_RAM_BASE), _li("t1", SWEEP_PAGES), "1:", "ld t2, 0(t0)",
           _li("t3", PAGE), "add t0, t0, t3", "addi t1, t1, -1", "bnez t1, 1b"),
     _seed("remote fences of every hart and range",
