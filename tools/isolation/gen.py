@@ -1040,11 +1040,6 @@ def _seed(name: str, *lines: str) -> AdversaryCase:
     return AdversaryCase(Program((Item("seed", "\n".join(lines), name),)))
 
 
-def _ecall(ext: int, fid: int, *args: str) -> list[str]:
-    return [*(f"{'la' if a.startswith('chaos') else 'li'} a{i}, {a}"
-              for i, a in enumerate(args)), _li("a6", fid), _li("a7", ext), "ecall"]
-
-
 #: Pages the TLB-sweep seed loads from: more than the default TLB's 16 entries
 #: (hardware/config.py), within the rig adversary's 128 KiB of RAM.
 SWEEP_PAGES = 24
@@ -1058,17 +1053,18 @@ SWEEP_PAGES = 24
 SEEDS: tuple[AdversaryCase, ...] = (
     _seed("console reads: virtual UART LSR and RBR, SBI getchar, DBCN read",
           _li("t0", GUEST_UART_BASE), "lbu t1, 5(t0)", "lbu t1, 0(t0)",
-          *_ecall(2, 0), *_ecall(SBI_EXTS["DBCN"], 1, "64", "chaos_scratch", "0")),
+          *_sbi(2, 0, []), *_sbi(SBI_EXTS["DBCN"], 1, [const(64), scratch(0), const(0)])),
     _seed("IPI to all harts and to hart 0 (SSIE off)",
-          *_ecall(SBI_EXTS["IPI"], 0, "0", "-1"), *_ecall(SBI_EXTS["IPI"], 0, "1", "0")),
+          *_sbi(SBI_EXTS["IPI"], 0, [const(0), const(-1)]),
+          *_sbi(SBI_EXTS["IPI"], 0, [const(1), const(0)])),
     _seed("DBCN write of one page of its RAM",
-          *_ecall(SBI_EXTS["DBCN"], 0, str(PAGE), "chaos_scratch", "0")),
+          *_sbi(SBI_EXTS["DBCN"], 0, [const(PAGE), scratch(0), const(0)])),
     _seed(f"a TLB sweep: one load from each of {SWEEP_PAGES} pages of its RAM",
           _li("t0", GUEST_RAM_BASE), _li("t1", SWEEP_PAGES), "1:", "ld t2, 0(t0)",
           _li("t3", PAGE), "add t0, t0, t3", "addi t1, t1, -1", "bnez t1, 1b"),
     _seed("remote fences of every hart and range",
-          *_ecall(SBI_EXTS["RFENCE"], 0, "0", "-1"),
-          *_ecall(SBI_EXTS["RFENCE"], 1, "0", "-1", "0", "-1")),
+          *_sbi(SBI_EXTS["RFENCE"], 0, [const(0), const(-1)]),
+          *_sbi(SBI_EXTS["RFENCE"], 1, [const(0), const(-1), const(0), const(-1)])),
 )
 
 
@@ -1079,10 +1075,10 @@ def seeds(t: Targets) -> tuple[AdversaryCase, ...]:
     INVALID_PARAM, SBI spec v2.0 sections 3 and 12)."""
     end, stats = t.ram_end, 48
     edge = _seed("SBI buffers ending at the last byte of its RAM, then one byte past it",
-                 *_ecall(SBI_EXTS["DBCN"], 0, "16", f"{end - 16:#x}", "0"),
-                 *_ecall(SBI_EXTS["DBCN"], 0, "17", f"{end - 16:#x}", "0"),
-                 *_ecall(SBI_EXTS["HVSIM"], 3, f"{end - stats:#x}", "0", str(stats)),
-                 *_ecall(SBI_EXTS["HVSIM"], 3, f"{end - stats + 1:#x}", "0", str(stats)))
+                 *_sbi(SBI_EXTS["DBCN"], 0, [const(16), const(end - 16), const(0)]),
+                 *_sbi(SBI_EXTS["DBCN"], 0, [const(17), const(end - 16), const(0)]),
+                 *_sbi(SBI_EXTS["HVSIM"], 3, [const(end - stats), const(0), const(stats)]),
+                 *_sbi(SBI_EXTS["HVSIM"], 3, [const(end - stats + 1), const(0), const(stats)]))
     return (*SEEDS, edge)
 
 
