@@ -20,6 +20,7 @@ from hardware.config import SocConfig
 from hardware.isa.csrs import ALL_CSR_ADDR
 from hardware.sim.elf import load_elf
 from hardware.sim.machine import Machine, Retired
+from tools.isolation.sbi import SBI_EXTS
 
 #: The scenario the figures run.
 SCENARIO = "bench"
@@ -27,8 +28,8 @@ SCENARIO = "bench"
 MARKERS = {"hvbench_null_ecall": "sbi_null", "hvbench_uart_store": "uart_store",
            "hvbench_ipi_ecall": "ipi"}
 _HGATP = ALL_CSR_ADDR["hgatp"]
-#: The firmware's SBI extension (yield is its function 0; docs/hypervisor.md, "SBI").
-EXT_HVSIM = 0x0A006876
+#: The firmware's SBI extension (docs/hypervisor.md, "SBI").
+EXT_HVSIM = SBI_EXTS["HVSIM"]
 _BENCH_RE = re.compile(r"^\[bench\] bench (\w+) n=(\d+) ticks=(\d+)$", re.M)
 MAX_CYCLES = 20_000_000
 

@@ -284,9 +284,10 @@ CSRW_SATP, WFI_INSN = 0x18079073, 0x10500073
 VU = (0, 1)
 
 
-def policy(entry=VM0, restart=False, max_restarts=0, watchdog=0, ram=(VM0, VM1)):
+def policy(entry=VM0, restart=False, max_restarts=0, watchdog=0, ram=(VM0, VM1), priority=0,
+           period=0):
     return VmPolicy(entry, ram, ((UART_GPA, UART_GPA + 0x100),), restart, max_restarts,
-                    watchdog)
+                    watchdog, priority, period)
 
 
 def lives(*records, a=None, b=None):
@@ -360,6 +361,92 @@ def test_a_vm_runs_at_most_its_watchdog_per_life():
            rec(HV_CODE, mode=HS, cycle=wd + WATCHDOG_SLACK + 20)]
     assert props(lives(*run, a=policy(watchdog=wd))) == {"containment"}
     assert lives(*run, a=policy(watchdog=wd + WATCHDOG_SLACK + 100)).ok
+
+
+# --------------------------------------------------------------------------- handover
+# (tools/isolation/handover.py): VM a (index 0) is scheduled when the trace begins.
+
+from tools.isolation.handover import PERIOD_SLACK, WATCHDOG_MARGIN  # noqa: E402
+from tools.isolation.sbi import HVSIM_YIELD, SBI_EXTS  # noqa: E402
+
+PERIOD = 10_000
+LI_A7, LI_A6, WFI_TRAP = 0x00100893, 0x00100813, 22
+
+
+def yield_(pc=VM0, cycle=0, a7=SBI_EXTS["HVSIM"], a6=HVSIM_YIELD):
+    """VM ``pc``'s HVSIM yield (its a6/a7 set just before) and the hypervisor's entry."""
+    return [rec(pc, insn=LI_A7, rd=17, wdata=a7, cycle=cycle),
+            rec(pc, insn=LI_A6, rd=16, wdata=a6, cycle=cycle + 1),
+            rec(pc, insn=ECALL, trap=1, cause=10, cycle=cycle + 2),
+            rec(HV_CODE, mode=HS, cycle=cycle + 3)]
+
+
+def b_ran(exit_cause, until=100):
+    """VM b ran from cycle 10 to ``until`` and left on a trap of ``exit_cause``; a runs."""
+    return [schedule(1) | {"cycle": 5}, rec(VM1, cycle=10),
+            rec(VM1 + 4, trap=1, cause=exit_cause, cycle=until),
+            rec(HV_CODE, mode=HS, cycle=until + 1), schedule(0) | {"cycle": until + 2},
+            rec(VM0 + 8, cycle=until + 3)]
+
+
+def handover(*records, split=None, a=None, b=None, time_protected=False):
+    """The handover violations of ``records`` (two chunks when ``split``)."""
+    vms = (a or policy(period=PERIOD), b or policy(entry=VM1, ram=(VM1, 0x8060_0000),
+                                                   period=PERIOD))
+    rows = [dict(r, cycle=r["cycle"] or i) for i, r in enumerate(records)]
+    chk = TraceChecker(LAYOUT, RUNNING, booted=True, current=0, vms=vms,
+                       time_protected=time_protected)
+    for part in ((rows[:split], rows[split:]) if split else (rows,)):
+        chk.feed(chunk(*part))
+    return [v.detail for v in chk.violations if v.prop == "handover"]
+
+
+def test_a_yield_hands_over_to_a_vm_that_never_ran():
+    assert handover(*yield_(), schedule(1) | {"cycle": 8}, rec(VM1, cycle=9)) == []
+    (bad,) = handover(*yield_(), rec(VM0 + 4, cycle=9))
+    assert "vm a yielded and vm a ran next, but vm b could run with budget (it never " \
+        "ran)" in bad
+    assert handover(*yield_(), schedule(-1) | {"cycle": 7}, schedule(0) | {"cycle": 8},
+                    rec(VM0 + 4, cycle=9))
+
+
+def test_other_ecalls_are_no_yield():
+    assert handover(*yield_(a6=1), rec(VM0 + 4, cycle=9)) == []
+    assert handover(*yield_(a7=SBI_EXTS["TIME"]), rec(VM0 + 4, cycle=9)) == []
+
+
+def test_a_vm_is_judged_runnable_with_budget_only_when_that_is_certain():
+    """b left on a tick: runnable, and surely refilled once off the CPU for more than
+    its period; after a WFI (or any other exit) it may be waiting."""
+    tick, late = INTERRUPT_BIT | 5, 100 + PERIOD + PERIOD_SLACK + 10
+    assert handover(*b_ran(tick), *yield_(cycle=late), rec(VM0 + 4, cycle=late + 9))
+    assert handover(*b_ran(tick), *yield_(cycle=late - 20), rec(VM0 + 4, cycle=late)) == []
+    assert handover(*b_ran(WFI_TRAP), *yield_(cycle=late), rec(VM0 + 4, cycle=late + 9)) == []
+
+
+def test_a_watchdog_that_may_have_fired_is_not_judged():
+    """b ran about 100 cycles: with less than WATCHDOG_MARGIN left of its watchdog it
+    may have been stopped."""
+    late = 100 + PERIOD + PERIOD_SLACK + 10
+    trace = (*b_ran(INTERRUPT_BIT | 5), *yield_(cycle=late), rec(VM0 + 4, cycle=late + 9))
+
+    def b(watchdog):
+        return policy(entry=VM1, ram=(VM1, 0x8060_0000), period=PERIOD, watchdog=watchdog)
+
+    assert handover(*trace, b=b(WATCHDOG_MARGIN + 50)) == []
+    assert handover(*trace, b=b(WATCHDOG_MARGIN + 500))
+
+
+def test_priority_comes_before_round_robin():
+    a = policy(period=PERIOD, priority=1)
+    assert handover(*yield_(), rec(VM0 + 4, cycle=9), a=a) == []
+
+
+def test_a_yield_is_judged_across_chunks_and_not_with_time_protection():
+    trace = (*yield_(), rec(HV_CODE, mode=HS, cycle=6), rec(VM0 + 4, cycle=9))
+    for split in (2, 3, 4, 5):
+        assert handover(*trace, split=split), split
+    assert handover(*trace, time_protected=True) == []
 
 
 # --------------------------------------------------------------------------- PMP

@@ -55,6 +55,8 @@ class VmPolicy:
     restart: bool
     max_restarts: int
     watchdog: int  # cycles of CPU per life, 0: none
+    priority: int = 0
+    period: int = 0  # cycles between budget replenishments (at least the budget)
 
 
 def elf_entry(path) -> int:
@@ -74,7 +76,8 @@ def policies(scenario, cycles_per_us: int = 10) -> tuple[VmPolicy, ...]:
             if "uart" in v.devices else ()
         out.append(VmPolicy(elf_entry(v.image), (GUEST_RAM_BASE, GUEST_RAM_BASE + v.size),
                             uart, v.on_fault == "restart", v.max_restarts,
-                            v.watchdog_us * cycles_per_us))
+                            v.watchdog_us * cycles_per_us, v.priority,
+                            max(v.period_us, v.budget_us) * cycles_per_us))
     return tuple(out)
 
 

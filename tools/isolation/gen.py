@@ -59,6 +59,7 @@ from hardware.isa.csrs import CSRS, IRQ_FIELDS, MSTATUS_FIELDS, SATP_MODES
 from hardware.isa.instructions import BY_NAME
 from hardware.mmu import sv39
 from hypervisor.config import DEFAULT_HV_SIZE, DTB_SLOT, GUEST_RAM_BASE, GUEST_UART_BASE
+from tools.isolation.sbi import HVSIM_YIELD, SBI_EXTS
 
 MAX_U64 = (1 << 64) - 1
 #: Guest page size; the virtual UART owns one page.
@@ -83,9 +84,6 @@ DEFAULT_OWN_RAM = 128 << 10
 SCRATCH = 8192
 #: The runtime every adversarial guest is linked with.
 RUNTIME = Path(__file__).resolve().parents[2] / "guests" / "common" / "chaos_rt.S"
-#: SBI extension ids (SBI spec v2.0) and the firmware's own (docs/hypervisor.md, "SBI").
-SBI_EXTS = {"BASE": 0x10, "TIME": 0x54494D45, "IPI": 0x735049, "RFENCE": 0x52464E43,
-            "HSM": 0x48534D, "SRST": 0x53525354, "DBCN": 0x4442434E, "HVSIM": 0x0A006876}
 #: An extension id no one implements (the ecall that takes VU back to VS).
 NO_EXT = 0x0A11_0000
 #: Harness irq lines of the default SoC (``SocConfig.harness_irq_lines``).
@@ -645,7 +643,7 @@ SIMPLE = {
     "sfence.vma": "sfence.vma", "sfence.vma t0, t1": "sfence.vma t0, t1",
     "fence.i": "fence.i", "fence": "fence", "fence.tso": "fence.tso",
     "ebreak": ".option push\n.option norvc\nebreak\n.option pop", "c.ebreak": "c.ebreak",
-    "ecall yield": "\n".join(_sbi(SBI_EXTS["HVSIM"], 0, [])),
+    "ecall yield": "\n".join(_sbi(SBI_EXTS["HVSIM"], HVSIM_YIELD, [])),
     "nop": "nop",
 }
 

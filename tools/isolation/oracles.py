@@ -26,6 +26,9 @@ item 1; docs/fuzzing.md, "Properties", states each precisely).
   from the end of boot (the first guest instruction of any VM) to the VM's last
   instruction, the cycles spent running it or working for it are at least its budget
   minus the slack (``availability_slack``).
+- **handover** (``handover.py``, with ``vms`` and not ``time_protected``): a VM's
+  HVSIM yield hands the CPU on in priority, then round-robin, order among the VMs
+  surely able to run with budget.
 
 End-of-run checks (``check_memory``/``check_gstage``) compare hashes of the regions
 nobody may change after boot, and walk each VM's G-stage table (``gstage.py``).
@@ -42,8 +45,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tools.isolation.containment import WFI, LifeChecker, VmPolicy
+from tools.isolation.handover import OTHER, TICK, YIELD, HandoverChecker
 from tools.isolation.layout import (DEVICE, FREE_RAM, HV_DATA, HV_FREE, HV_STATIC, M_STAGE,
                                     UNMAPPED, Layout)
+from tools.isolation.sbi import HVSIM_YIELD, LEGACY_SEND_IPI, LEGACY_SET_TIMER, SBI_EXTS
 
 #: The VM whose console input is (hypervisor/src/core/vuart.c, sbi.c).
 CONSOLE_VM = 0
@@ -59,6 +64,8 @@ PROPERTIES: dict[str, str] = {
     "interrupt-routing": "every interrupt delivered to a VM is one it asked for",
     "availability": "every VM gets its budget in every two periods; a guest WFI never "
                     "holds the hart",
+    "handover": "a VM's HVSIM yield hands the CPU on in priority, then round-robin, "
+                "order to the VMs that can run with budget",
     "containment": "a VM that faults outside its partition never runs again in that "
                    "life; at most 1 + max_restarts lives; at most its watchdog of CPU per "
                    "life",
@@ -78,8 +85,8 @@ INTERRUPT_BIT = 1 << 63
 #: Interrupt codes by class (priv spec table 3.6; VS codes are the S code + 1).
 IRQ_CLASS = {1: "soft", 2: "soft", 5: "timer", 6: "timer", 9: "external", 10: "external"}
 #: SBI extension ids that arm the timer or send IPIs (SBI spec v2.0 ch. 5-7).
-TIMER_EXTS = (0x00, 0x54494D45)
-IPI_EXTS = (0x04, 0x735049)
+TIMER_EXTS = (LEGACY_SET_TIMER, SBI_EXTS["TIME"])
+IPI_EXTS = (LEGACY_SEND_IPI, SBI_EXTS["IPI"])
 CSR_STIMECMP, CSR_SIP = 0x14D, 0x144
 ECALL_FROM_VS = 10
 A0, A6, A7 = 10, 16, 17
@@ -154,7 +161,8 @@ class TraceChecker:
     def __init__(self, layout: Layout, running_addr: int,
                  budgets: dict[int, tuple[int, int]] | None = None,
                  observe: tuple[int, ...] = (), booted: bool = False, current: int = -1,
-                 vms: tuple[VmPolicy, ...] | None = None, timed: bool = False):
+                 vms: tuple[VmPolicy, ...] | None = None, timed: bool = False,
+                 time_protected: bool = False):
         self.layout = layout
         self.running_addr = running_addr
         self.budgets = dict(budgets or {})
@@ -174,6 +182,8 @@ class TraceChecker:
         self.lives = None if vms is None else LifeChecker(
             vms, [(r.base, r.end) for r in map(layout.partition, range(len(vms)))],
             self._report_one, layout.vm_names)
+        self.handover = None if vms is None or time_protected else HandoverChecker(
+            vms, self._report_one, layout.vm_names, current)
 
     # ---- reporting
 
@@ -220,12 +230,16 @@ class TraceChecker:
             self._boot_cycle = int(self._cycles[0])
         cur = self._current_vm(arr)
         self._cur_row = cur
+        if self.handover is not None:
+            self.handover.begin(arr["cycle"], cur, v)
         booted = self._boot_mask(guest)
         self._check_fetch(arr, v, done, guest, owner)
         self._check_scheduled(arr, guest, owner, cur, booted)
         self._check_memory_access(arr, v, done, owner, cur, booted)
         self._check_csrs(arr, guest)
         self._check_interrupts(arr, trap, v, owner)
+        if self.handover is not None:
+            self.handover.end()
         self._account_time(arr, cur)
         self._observe_rows(arr, trap, v, owner)
         if self.lives is not None and booted.any():
@@ -384,9 +398,11 @@ class TraceChecker:
                             f"(cause {code}) it never asked for"))
             elif info["v"]:
                 self.coverage[f"exit irq {cls}"] += 1
+                self._exited(info, TICK, j)
             return
         if info["v"] and not to_guest:
             self.coverage[f"exit cause {code}"] += 1
+            kind = OTHER
             if code == ECALL_FROM_VS and info["vm"] >= 0:
                 st = self._vms[info["vm"]]
                 self.coverage[f"sbi {st.a7:#x}.{st.a6}"] += 1
@@ -394,6 +410,14 @@ class TraceChecker:
                     st.asked.add("timer")
                 elif st.a7 in IPI_EXTS:
                     st.asked.add("soft")
+                elif st.a7 == SBI_EXTS["HVSIM"] and st.a6 == HVSIM_YIELD:
+                    kind = YIELD
+            self._exited(info, kind, j)
+
+    def _exited(self, info: dict, kind: str, j: int) -> None:
+        """Tell the handover checker of a VM's exit (``j``: the record after it)."""
+        if self.handover is not None:
+            self.handover.exited(info["vm"], kind, j, info["cycle"], info["pc"])
 
     def _account_time(self, arr, cur) -> None:
         """Per budgeted VM, the cycle of each record and whether it counts for the VM."""

@@ -278,7 +278,8 @@ class Rig:
         chk = TraceChecker(self.layout, self.running_addr, budgets=budgets,
                            observe=(self.victim.index,), booted=True,
                            current=self.boot_running, vms=self.policies,
-                           timed=self.time_protection)
+                           timed=self.time_protection,
+                           time_protected=self.time_protection)
         m.trace_to(chk.feed, arrays=True)
         end = self.boot_cycle + max_cycles
         out = None

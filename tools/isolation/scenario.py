@@ -95,7 +95,8 @@ def check_scenario(scenario, cfg, *, machine=None, src_dir: Path | None = None,
                      for n, (b, p) in (budgets or {}).items()}
     watched = tuple(by_name[n].index for n in observe)
     checker = TraceChecker(layout, running, budgets=budget_cycles, observe=watched,
-                           vms=policies(sc), timed=timed)
+                           vms=policies(sc), timed=timed,
+                           time_protected=sc.time_protection)
     own = machine is None
     machine = machine or Machine(cfg, "compiled")
     ram = region(cfg, "ram")
