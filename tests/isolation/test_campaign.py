@@ -155,6 +155,25 @@ def test_the_seed_corpus_runs_first_and_is_reported_as_such(tmp_path):
     assert f"the seed case '{found.corpus}'" in (found.folder / "report.txt").read_text()
 
 
+def test_the_seed_mixes_run_first_and_are_reported_as_such(tmp_path):
+    """A mix campaign's worker 0 runs ``mix.SEED_MIXES`` before its first mix search:
+    against a scheduler whose round-robin pointer never moves, the round-robin seed mix
+    breaks ``handover`` and is saved as that seed, not shrunk."""
+    from tools.isolation.mix import SEED_MIXES
+    from tools.mutate.firmware import apply
+
+    src = apply("rr-pointer-not-advanced", tmp_path / "src")
+    s = cmp.run_campaign(0.5, 1, tmp_path / "out", src_dir=src, build_dir=tmp_path / "b",
+                         seed=3, kinds="mix", stop_on_violation=True, progress=False)
+    assert [(v.property, v.kind) for v in s.violations] == [("handover", "mix")]
+    found = s.violations[0]
+    assert found.corpus == SEED_MIXES[0].note
+    case = json.loads((found.folder / "case.json").read_text())
+    assert case["corpus"] == found.corpus and case["shrunk_from"] == 3
+    assert f"the seed mix '{found.corpus}'" in (found.folder / "report.txt").read_text()
+    assert (found.folder / cmp.MIX_NAME).read_text() == SEED_MIXES[0].toml()
+
+
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                     reason="ray is not installed (pip install 'hvsim[cluster]')")
 def test_ray_local_cluster_runs_the_workers(tmp_path):

@@ -172,6 +172,28 @@ def test_console_input_stays_with_vm_0(rig, tmp_path):
     assert "console input" in res.violations[0].detail
 
 
+@pytest.mark.parametrize("soc, mutant, prop", [
+    ("default", None, None), ("tlbkeep", None, None),
+    ("default", "rr-pointer-not-advanced", "handover"),
+    ("tlbkeep", "no-vvma-fence-on-restart", "confidentiality")])
+def test_seed_mixes_are_clean_and_catch_their_policies(soc, mutant, prop, tmp_path):
+    """The seed mixes (mix.SEED_MIXES) run clean on the real firmware, on the default
+    SoC and on tlbkeep; the round-robin one catches a scheduler whose round-robin
+    pointer never moves (handover), the reboot one a restart without HFENCE.VVMA."""
+    from tools.isolation.mix import SEED_MIXES, run_mix, write_mix
+
+    cfg = variant(soc)
+    src = apply(mutant, tmp_path / "src") if mutant else None
+    found = []
+    for i, m in enumerate(SEED_MIXES):
+        res = run_mix(write_mix(m, tmp_path, stem=f"seed{i}"), cfg, src_dir=src,
+                      build_dir=tmp_path / "b", budgets=m.availability(),
+                      max_cycles=MAX_CYCLES)
+        assert res.status != "timeout", m.note
+        found += res.violations
+    assert [v.prop for v in found[:1]] == ([prop] if prop else []), _lines(found)
+
+
 @pytest.mark.parametrize("scenario", ("reboot",))
 def test_stale_tlb_entries_are_not_a_false_positive_on_tlbkeep(scenario):
     """The SoC that keeps TLB entries across satp/hgatp writes (where the fence mutants

@@ -334,10 +334,10 @@ class Searcher:
 
         self.index, self.opts, self.rig, self.channel = index, opts, rig, channel
         self.db, self.work, self.deadline = db, work, deadline
-        from tools.isolation.mix import mixes
+        from tools.isolation.mix import SEED_MIXES, mixes
 
         targets = gen.Targets.from_scenario(rig.scenario, "adversary", rig.cfg)
-        self.seeds = gen.seeds(targets)
+        self.seeds = {"adversary": gen.seeds(targets), "mix": SEED_MIXES}
         self.strategies = {"adversary": gen.cases(targets, lines=rig.cfg.harness_irq_lines,
                                                   max_items=opts.max_items),
                            "mix": mixes()}
@@ -353,16 +353,18 @@ class Searcher:
     # ---- the search
 
     def run(self) -> WorkerReport:
-        """Search until the deadline or a stop (worker 0 runs the seed corpus first)."""
+        """Search until the deadline or a stop (worker 0 runs each kind's seeds before
+        its first search of that kind)."""
         t0, run = time.monotonic(), 0
         kinds = self.opts.kinds
-        if self.index == 0 and "adversary" in kinds:
-            self.run_seeds()
-        while time.monotonic() < self.deadline and not self.channel.stopped() \
-                and not (self.saved and self.opts.stop_on_violation):
+        while self._searching():
+            self.kind = kinds[(self.index + run) % len(kinds)]
+            if self.index == 0 and run < len(kinds):
+                self.run_seeds(self.kind)
+                if not self._searching():
+                    break
             self.failing, self.in_search = [], 0
             self.search_end = time.monotonic() + SEARCH_S
-            self.kind = kinds[(self.index + run) % len(kinds)]
             hypothesis_search(self.strategies[self.kind], self.check, db=self.db,
                               key=DB_KEY + b"." + self.kind.encode(),
                               seed=search_seed(self.opts.seed, self.index, run),
@@ -374,18 +376,25 @@ class Searcher:
         self.counts.send(force=True)
         return self.report
 
-    def run_seeds(self) -> None:
-        """Run the seed corpus (``gen.seeds``, already minimal: not shrunk) once, and
-        send what it finds."""
-        self.kind, self.failing, self.in_search = "adversary", [], 0
+    def _searching(self) -> bool:
+        """Time is left, no stop was asked for, and no violation ends the campaign."""
+        return time.monotonic() < self.deadline and not self.channel.stopped() \
+            and not (self.saved and self.opts.stop_on_violation)
+
+    def run_seeds(self, kind: str) -> None:
+        """Run the seeds of ``kind`` (``gen.seeds``, ``mix.SEED_MIXES``: fixed, not
+        shrunk) once, and send what they find (the first violation only, with
+        ``stop_on_violation``)."""
+        self.failing, self.in_search = [], 0
         self.search_end = self.deadline
-        for seed in self.seeds:
+        for seed in self.seeds[kind]:
             try:
                 self.check(seed)
             except (TimeUp, Restart):
                 break
             except CaseViolated:
-                pass
+                if self.opts.stop_on_violation:
+                    break
         self.save()
 
     def check(self, case) -> None:
@@ -482,8 +491,10 @@ def is_mix(case) -> bool:
 
 
 def is_seed(case) -> bool:
-    """Whether ``case`` is one of the seed corpus (``gen.SEEDS``)."""
-    return not is_mix(case) and [i.kind for i in case.program.items] == ["seed"]
+    """Whether ``case`` is a seed (``gen.SEEDS``, ``mix.SEED_MIXES``)."""
+    if is_mix(case):
+        return bool(case.note)
+    return [i.kind for i in case.program.items] == ["seed"]
 
 
 def case_coverage(case, result) -> Counter:
@@ -552,6 +563,7 @@ def _mix_record(index: int, opts: IsolationOptions, best: Failing, runs: list[Fa
         "violations": [v.line() for v in result.violations],
         "counts": dict(result.counts), "irqs": [], "program_length": 0,
         "vms": len(mix.vms), "guests": [vm.guest for vm in mix.vms],
+        "corpus": mix.note or None,
         "availability": {k: list(v) for k, v in mix.availability().items()},
         "shrunk_from": len(runs[0].case.vms), "failing_runs": len(runs),
         "status": result.status, "cycles": result.cycles, "seed": opts.seed,
@@ -844,9 +856,12 @@ def report_text(info: dict) -> str:
                 f"{info['detail'] or 'see below'}. The scenario mix ({MIX_NAME}) has "
                 f"{_n(info['vms'], 'VM')} ({', '.join(info['guests'])}); worker "
                 f"{info['worker']} first broke the property {info['found_after_s']} s into "
-                f"the campaign and Hypothesis shrank it from {_n(info['shrunk_from'], 'VM')} "
-                f"({_n(info['failing_runs'], 'failing run')}). The run ended "
-                f"{info['status']} after {info['cycles']} cycles from boot.")
+                "the campaign"
+                + (f" with the seed mix '{info['corpus']}' (mix.SEED_MIXES, not shrunk)"
+                   if info.get("corpus") else
+                   f" and Hypothesis shrank it from {_n(info['shrunk_from'], 'VM')} "
+                   f"({_n(info['failing_runs'], 'failing run')})") +
+                f". The run ended {info['status']} after {info['cycles']} cycles from boot.")
         return "\n".join([text, "", *info["violations"]])
     found = (f"the seed case '{info['corpus']}' (gen.SEEDS, not shrunk)"
              if info.get("corpus") else "")

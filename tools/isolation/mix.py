@@ -101,9 +101,12 @@ class Mix:
     """A scenario of VMs from ``POOL``."""
 
     vms: tuple[MixVm, ...]
+    note: str = ""  # a seed mix's name (``SEED_MIXES``); "" for a generated one
 
     def toml(self) -> str:
         out = ["# A scenario mix of hvsim fuzz isolation (tools/isolation/mix.py)"]
+        if self.note:
+            out.append(f"# The seed mix: {self.note}")
         for i, vm in enumerate(self.vms):
             out += ["", *vm.toml(f"vm{i}")]
         return "\n".join(out) + "\n"
@@ -144,6 +147,17 @@ def mix_vms(draw) -> MixVm:
     return MixVm(guest, draw(st.sampled_from(POOL[guest][1])),
                  draw(st.sampled_from(BUDGET_SHARES)), draw(st.sampled_from(PERIODS_US)),
                  restart, draw(st.integers(0, 3)) if restart or guest == "rebooter" else 0)
+
+
+#: The seed mixes: fixed scenarios a campaign runs before it searches (like the
+#: adversary seed corpus, ``gen.SEEDS``), each for a policy random mixes reach rarely.
+SEED_MIXES: tuple[Mix, ...] = (
+    Mix((MixVm("regs"), MixVm("vprobe", (1, 20)), MixVm("regs")),
+        "three VMs that yield every round: each yield hands over in round-robin order"),
+    Mix((MixVm("rebooter", max_restarts=3), MixVm("regs")),
+        "a VM that reboots until its restart limit: each life starts with a fresh vCPU "
+        "and no VS-stage translation of the last"),
+)
 
 
 def _ram_bytes(vm: MixVm) -> int:

@@ -9,8 +9,8 @@ Stages (``STAGES``), per mutant, on the SoC variant the mutant can show on:
    mutant's own scenarios, the noninterference runs (``scenario.noninterference``: the
    victim alone and next to each neighbour set), the availability run (the victim's
    budget next to hogs, ``scenario.availability``), then the seed corpus
-   (``gen.seeds``) and ``CI_CASES`` derandomized adversary cases on the rig
-   (``tools.isolation.rig``); a run that panics the hypervisor or does not end counts
+   (``gen.seeds``), the seed mixes (``mix.SEED_MIXES``) and ``CI_CASES`` derandomized
+   adversary cases on the rig (``tools.isolation.rig``); a run that panics the hypervisor or does not end counts
    as caught too (containment, availability). Every one of these is clean on the
    unmodified firmware (tests/isolation/test_properties.py).
    Mutants of the time-protected schedule (with the ``timeprot`` scenario) also get
@@ -104,6 +104,20 @@ def _ni_stage(cfg, src: Path, build: Path, machine) -> StageResult | None:
     return None
 
 
+def _seed_mix_stage(cfg, rig, src: Path, build: Path, work: Path) -> StageResult | None:
+    """The seed mixes (``mix.SEED_MIXES``) on the rig's machine."""
+    from tools.isolation.mix import SEED_MIXES, run_mix, write_mix
+
+    for i, m in enumerate(SEED_MIXES):
+        res = run_mix(write_mix(m, work / "mixes", stem=f"seed{i}"), cfg, machine=rig.machine,
+                      src_dir=src, build_dir=build / "mix", budgets=m.availability(),
+                      max_cycles=CI_MAX_CYCLES)
+        if res.violations:
+            v = res.violations[0]
+            return StageResult(True, f"{v.prop} in seed mix {i}", v.detail)
+    return None
+
+
 def _case_stage(cfg, src: Path, build: Path, work: Path) -> StageResult | None:
     """``CI_CASES`` derandomized adversary cases on a rig of the mutant's firmware."""
     from hypothesis import HealthCheck, Phase, given, settings
@@ -125,6 +139,9 @@ def _case_stage(cfg, src: Path, build: Path, work: Path) -> StageResult | None:
             v = res.violations[0]
             return StageResult(True, f"{v.prop} in seed '{seed.program.items[0].note}'",
                                v.detail)
+    caught = _seed_mix_stage(cfg, rig, src, build, work)
+    if caught:
+        return caught
     found: list[StageResult] = []
     count = [0]
 
