@@ -366,7 +366,7 @@ def test_a_vm_runs_at_most_its_watchdog_per_life():
 # --------------------------------------------------------------------------- handover
 # (tools/isolation/handover.py): VM a (index 0) is scheduled when the trace begins.
 
-from tools.isolation.handover import PERIOD_SLACK, WATCHDOG_MARGIN  # noqa: E402
+from tools.isolation.handover import PERIOD_SLACK, watchdog_left  # noqa: E402
 from tools.isolation.sbi import HVSIM_YIELD, SBI_EXTS  # noqa: E402
 
 PERIOD = 10_000
@@ -433,8 +433,10 @@ def test_a_watchdog_that_may_have_fired_is_not_judged():
     def b(watchdog):
         return policy(entry=VM1, ram=(VM1, 0x8060_0000), period=PERIOD, watchdog=watchdog)
 
-    assert handover(*trace, b=b(WATCHDOG_MARGIN + 50)) == []
-    assert handover(*trace, b=b(WATCHDOG_MARGIN + 500))
+    wd = next(w for w in range(0, 10_000, 10) if watchdog_left(w) > 50)
+    assert handover(*trace, b=b(wd)) == []
+    wd = next(w for w in range(0, 10_000, 10) if watchdog_left(w) > 500)
+    assert handover(*trace, b=b(wd))
 
 
 def test_priority_comes_before_round_robin():

@@ -15,8 +15,8 @@ VMs whose eligibility it can prove. At the yield, VM *w* (not the yielder) is
   (a tick: it stays runnable) or an HVSIM yield, and it was not on the CPU for more
   than its period plus ``PERIOD_SLACK`` before the yield, so that its budget was
   replenished since it last ran; and
-- it has no watchdog, or it used less than its watchdog minus ``WATCHDOG_MARGIN`` of
-  CPU since the checker began (all lives), so that no watchdog can have stopped it.
+- it has no watchdog, or it used less than ``watchdog_left`` of it (its watchdog less a
+  margin) since the checker began (all lives), so that no watchdog can have stopped it.
 
 Violation: the VM the hypervisor runs next (its ``hv_running_vm`` at the first guest
 record after the yield) has a lower priority than a surely eligible VM, or the same
@@ -33,11 +33,19 @@ import numpy as np
 #: surely replenished (the hypervisor charges a slice up to its own ``rdtime``, a few
 #: hundred cycles after the trace's last record of it).
 PERIOD_SLACK = 2_000
-#: CPU a VM with a watchdog must have left of it to be surely not stopped by it.
-WATCHDOG_MARGIN = 2_000
+#: CPU a VM with a watchdog must have left of it to be surely not stopped by it: a
+#: constant plus a quarter of the watchdog (the hypervisor charges each slice from its
+#: ``rdtime`` before the switch, a few hundred cycles before the trace shows the VM
+#: scheduled, and a watchdog VM may have a hundred slices).
+WATCHDOG_MARGIN, WATCHDOG_MARGIN_FRACTION = 2_000, 0.25
 #: Kinds of a VM's exit to the hypervisor that leave it runnable.
 TICK, YIELD, OTHER = "tick", "yield", "other"
 RUNNABLE_EXITS = (TICK, YIELD)
+
+
+def watchdog_left(watchdog: int) -> int:
+    """CPU cycles below which a VM with ``watchdog`` cannot have been stopped by it."""
+    return watchdog - WATCHDOG_MARGIN - int(watchdog * WATCHDOG_MARGIN_FRACTION)
 
 
 class HandoverChecker:
@@ -118,7 +126,7 @@ class HandoverChecker:
             on = int(last[k][row - 1]) if row > 0 and last[k][row - 1] >= 0 else self.last_on[k]
             ran = self.ran[k] or on is not None
             cpu = self.cpu[k] + int(cum[k][row])
-            if pol.watchdog and cpu >= pol.watchdog - WATCHDOG_MARGIN:
+            if pol.watchdog and cpu >= watchdog_left(pol.watchdog):
                 continue
             if not ran:
                 out.append((k, "it never ran"))
