@@ -38,6 +38,7 @@ MUTANTS = (
     ("dbcn-length-unchecked", "sbi", "confidentiality"),
     ("stats-pointer-unchecked", "sbi", "panic"),
     ("budget-timer-not-armed", "availability", "availability"),
+    ("rr-pointer-not-advanced", "regs", "handover"),
     ("stopped-vm-resumed", "crash", "containment"),
     ("fault-emulated-as-uart", "crash", "containment"),
     ("restart-limit-off-by-one", "restart", "containment"),
