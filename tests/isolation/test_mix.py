@@ -20,6 +20,24 @@ from tools.mutate.firmware import apply
 PLANTED = Violation("containment", 4242, 0, 0, "planted: crasher in a mix")
 
 
+def test_every_observer_has_its_failure_lines_judged():
+    """An observer's own checks are properties: each ``OBSERVERS`` guest has a
+    ``SELF_CHECKS`` judge; regs's state and trap failures are violations, its
+    configuration-dependent ones are not."""
+    from tools.isolation.scenario import SELF_CHECKS
+
+    assert set(mix_mod.OBSERVERS) <= set(SELF_CHECKS)
+    judge = SELF_CHECKS["regs"]
+    assert judge("regs: FAIL round 3 yield: sepc got 0x1 want 0x2") == "confidentiality"
+    assert judge("regs: FAIL unexpected trap: scause 0x8000000000000005 sepc 0x0 stval "
+                 "0x0") == "interrupt-routing"
+    assert judge("regs: FAIL unexpected trap: scause 0xd sepc 0x0 stval 0x0") == \
+        "confidentiality"
+    for fine in ("regs: PASS", "regs: FAIL 2", "regs: 10 rounds ok",
+                 "regs: FAIL 4 spins were not interrupted (spin not longer than a budget?)"):
+        assert judge(fine) is None, fine
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 @given(mixes())
 def test_every_drawn_mix_is_a_valid_scenario(tmp_path_factory, mix):

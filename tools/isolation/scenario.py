@@ -155,9 +155,22 @@ def _rebooter_line(line: str) -> str | None:
     return "confidentiality" if line.startswith("rebooter: FAIL") else None
 
 
+def _regs_line(line: str) -> str | None:
+    """regs's report of a register or VS CSR that changed under it across a switch, or
+    of a trap it never set up for (an interrupt: routing; an exception: its state, such
+    as ``stvec`` or ``satp``, changed). Its other failures (a spin no tick interrupted,
+    no VM id) depend on the configuration, not on isolation."""
+    if line.startswith("regs: FAIL round "):
+        return "confidentiality"
+    if line.startswith("regs: FAIL unexpected trap: scause 0x"):
+        cause = int(line.split("scause 0x", 1)[1].split()[0], 16)
+        return "interrupt-routing" if cause >> 63 else "confidentiality"
+    return None
+
+
 #: Guests that check a guarantee themselves: guest -> the property a console line of
 #: theirs reports broken (None: the line reports nothing).
-SELF_CHECKS = {"vprobe": _vprobe_line, "rebooter": _rebooter_line}
+SELF_CHECKS = {"vprobe": _vprobe_line, "rebooter": _rebooter_line, "regs": _regs_line}
 #: Hypervisor exit status of a panic (docs/hypervisor.md, "Exit").
 PANIC_EXIT = 4
 
