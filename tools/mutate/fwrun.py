@@ -62,7 +62,7 @@ class StageResult:
     detail: str = ""
     seconds: float = 0.0
     reproducer: str = ""  # campaign: "N instructions" (shrunk adversary), "N-VM mix" or
-    #                       "seed 'name'" (the seed corpus)
+    #                       "seed 'name'" (an adversary seed or a seed mix)
 
 
 @dataclass
@@ -223,8 +223,8 @@ def run_campaign_stage(m: FwMutant, work: Path, minutes: float, workers: int) ->
     if summary.first_violation_s is None:
         return StageResult(False, seconds=summary.wall_s)
     first = summary.violations[0] if summary.violations else None
-    size = "" if first is None else (f"{first.vms}-VM mix" if first.kind == "mix" else
-                                     f"seed '{first.corpus}'" if first.corpus else
+    size = "" if first is None else (f"seed '{first.corpus}'" if first.corpus else
+                                     f"{first.vms}-VM mix" if first.kind == "mix" else
                                      f"{first.program_length} instructions")
     return StageResult(True, summary.first_property or (first.property if first else ""),
                        first.detail if first else "", summary.first_violation_s, size)
