@@ -71,8 +71,8 @@ class HandoverChecker:
 
     def begin(self, cycles: np.ndarray, cur: np.ndarray, v: np.ndarray) -> None:
         """A new chunk: ``cur`` is the VM scheduled after each record (-1: none)."""
-        self._cycles, self._cur = cycles.astype(np.int64), cur
-        self._vrows = np.flatnonzero(v)
+        self._cycles, self._cur, self._v = cycles.view(np.int64), cur, v
+        self._vrows = None
         self._acc = None
         if self._tail is not None:
             vm, cycle = self._tail
@@ -81,13 +81,16 @@ class HandoverChecker:
             self._resolve(0)
 
     def end(self) -> None:
-        """Carry each VM's CPU time, last cycle on the CPU and whether it ran."""
-        cum, last = self._accounting()
-        for k in range(len(self.vms)):
-            self.cpu[k] += int(cum[k][-1])
-            if last[k][-1] >= 0:
-                self.last_on[k], self.ran[k] = int(last[k][-1]), True
-        vm = int(self._cur[-1])
+        """Carry each VM's CPU time, last cycle on the CPU and whether it ran: one pass
+        over the runs of equal ``cur`` (a chunk has few switches)."""
+        cur, cycles, n = self._cur, self._cycles, len(self._cur)
+        cuts = (np.flatnonzero(cur[1:] != cur[:-1]) + 1).tolist()
+        for a, b in zip([0, *cuts], [*cuts, n]):
+            k = int(cur[a])
+            if 0 <= k < len(self.vms):
+                self.cpu[k] += int(cycles[min(b, n - 1)] - cycles[a])
+                self.last_on[k], self.ran[k] = int(cycles[b - 1]), True
+        vm = int(cur[-1])
         self._tail = (vm, int(self._cycles[-1])) if vm >= 0 else None
 
     def _accounting(self):
@@ -139,6 +142,8 @@ class HandoverChecker:
     def _resolve(self, row: int) -> None:
         """Judge the waiting yield by the VM scheduled at the first guest record from
         ``row`` on, if the chunk has one."""
+        if self._vrows is None:
+            self._vrows = np.flatnonzero(self._v)
         at = int(np.searchsorted(self._vrows, row))
         if at == len(self._vrows):
             return
