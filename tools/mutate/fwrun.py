@@ -10,8 +10,8 @@ Stages (``STAGES``), per mutant, on the SoC variant the mutant can show on:
    victim alone and next to each neighbour set), the availability run (the victim's
    budget next to hogs, ``scenario.availability``), then the seed corpus
    (``gen.seeds``), the seed mixes (``mix.SEED_MIXES``) and ``CI_CASES`` derandomized
-   adversary cases on the rig (``tools.isolation.rig``); a run that panics the hypervisor or does not end counts
-   as caught too (containment, availability). Every one of these is clean on the
+   adversary cases on the rig (``tools.isolation.rig``); a run that panics the
+   hypervisor or does not end counts as caught too (containment, availability). Every one of these is clean on the
    unmodified firmware (tests/isolation/test_properties.py).
    Mutants of the time-protected schedule (with the ``timeprot`` scenario) also get
    the timing runs (``tools.isolation.timeprot.timing``).
@@ -114,7 +114,7 @@ def _seed_mix_stage(cfg, rig, src: Path, build: Path, work: Path) -> StageResult
                       max_cycles=CI_MAX_CYCLES)
         if res.violations:
             v = res.violations[0]
-            return StageResult(True, f"{v.prop} in seed mix {i}", v.detail)
+            return StageResult(True, f"{v.prop} in seed mix '{m.note}'", v.detail)
     return None
 
 
