@@ -11,8 +11,8 @@ Stages (``STAGES``), per mutant, on the SoC variant the mutant can show on:
    budget next to hogs, ``scenario.availability``), then the seed corpus
    (``gen.seeds``), the seed mixes (``mix.SEED_MIXES``) and ``CI_CASES`` derandomized
    adversary cases on the rig (``tools.isolation.rig``); a run that panics the
-   hypervisor or does not end counts as caught too (containment, availability). Every one of these is clean on the
-   unmodified firmware (tests/isolation/test_properties.py).
+   hypervisor or does not end counts as caught too (containment, availability). Every
+   one of these is clean on the unmodified firmware (tests/isolation/test_properties.py).
    Mutants of the time-protected schedule (with the ``timeprot`` scenario) also get
    the timing runs (``tools.isolation.timeprot.timing``).
 2. ``campaign``: ``hvsim fuzz isolation`` for at most ``--minutes`` (default 2) against
