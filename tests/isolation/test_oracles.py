@@ -325,6 +325,22 @@ def test_with_vs_translation_on_faults_are_not_judged():
                  rec(HV_CODE, mode=HS), rec(VM0 + 8)).ok
 
 
+CSRR_SATP, CSRW_SATP_ZERO, CSRWI_SATP_0, CSRS_SATP = 0x180022F3, 0x18001073, 0x18005073, \
+    0x1807A073
+
+
+@pytest.mark.parametrize("before, judged", [
+    ((CSRR_SATP,), True), ((CSRW_SATP,), False), ((CSRS_SATP,), False),
+    ((CSRW_SATP, CSRW_SATP_ZERO), True), ((CSRW_SATP, CSRWI_SATP_0), True),
+    ((CSRW_SATP_ZERO, CSRW_SATP), False)])
+def test_only_a_satp_write_of_zero_turns_judging_back_on(before, judged):
+    """A read of satp (csrr) leaves translation off; a write of a register or a set
+    turns judging off; a write of x0 or of the immediate 0 (Bare) turns it on."""
+    rows = [rec(VM0 + 4 * i, insn=insn) for i, insn in enumerate(before)]
+    chk = lives(*rows, fault(VM0 + 0x40, 0x4000_0000), rec(HV_CODE, mode=HS), rec(VM0 + 0x44))
+    assert props(chk) == ({"containment"} if judged else set())
+
+
 def test_restarts_start_new_lives_up_to_max_restarts():
     one_life = [fault(VM0 + 4, 0x4000_0000), rec(HV_CODE, mode=HS), reload(VM0), rec(VM0)]
     a = policy(restart=True, max_restarts=1)
@@ -449,6 +465,33 @@ def test_a_yield_is_judged_across_chunks_and_not_with_time_protection():
     for split in (2, 3, 4, 5):
         assert handover(*trace, split=split), split
     assert handover(*trace, time_protected=True) == []
+
+
+def test_a_batching_checker_reports_what_a_chunk_by_chunk_one_does():
+    """``batch`` holds chunks and checks them together at ``batch`` records or at
+    ``finish``: the same violations, counts, coverage and observations."""
+    trace = [*yield_(), rec(VM0 + 4, insn=SD, store=VM1, cycle=9),
+             rec(VM0 + 8, insn=LD, load=HV_RW, cycle=10), schedule(1) | {"cycle": 11},
+             *[rec(VM1 + 4 * i, insn=SD, store=VM1 + 8 * i, wdata=i, cycle=12 + i)
+               for i in range(6)], rec(VM1 + 40, insn=SD, store=VM0, cycle=20)]
+    vms = (policy(period=PERIOD), policy(entry=VM1, ram=(VM1, 0x8060_0000), period=PERIOD))
+
+    def run(batch):
+        chk = TraceChecker(LAYOUT, RUNNING, observe=(1,), booted=True, current=0, vms=vms,
+                           budgets={1: (4, 8)}, batch=batch)
+        for r in trace:
+            chk.feed(chunk(r))
+        held = list(chk.violations)
+        chk.finish()
+        return held, (sorted(v.line() for v in chk.violations), dict(chk.counts),
+                      dict(chk.coverage), chk.observation(1), chk.rows)
+
+    _, whole = run(0)
+    assert {"integrity", "confidentiality", "handover"} <= set(whole[1])
+    for batch in (3, 5, 1 << 16):
+        held, got = run(batch)
+        assert got == whole, batch
+    assert held == []                     # 1 << 16: nothing checked before finish
 
 
 # --------------------------------------------------------------------------- PMP

@@ -13,8 +13,9 @@ fetched from, or for a trap the VM the hypervisor had scheduled):
   in which case its next record is the first of a new life (its entry point in VS
   after the hypervisor rewrote its partition). A VM has at most ``1 + max_restarts``
   lives (SRST reboots count, docs/hypervisor.md "Fault containment"). While a VM's
-  VS-stage translation is on (it wrote ``satp``) its guest-physical addresses are not
-  known from the trace, so its faults are not judged. With a watchdog, the VM's own
+  VS-stage translation may be on (it wrote ``satp`` with anything but a surely-zero
+  value: a CSRRW from x0 or a CSRRWI of 0; reads do not count) its guest-physical
+  addresses are not known from the trace, so its faults are not judged. With a watchdog, the VM's own
   instructions take at most ``watchdog + WATCHDOG_SLACK`` cycles per life.
 - **no-escalation** (resume rule): a VM switched back in resumes in the mode it was
   switched out in (VS or VU); only a new life starts afresh in VS.
@@ -32,9 +33,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tools.isolation.zicsr import csr_num, csr_writes, csr_writes_zero
+
 #: Guest-page-fault causes (H spec table 9.x): fetch, load, store/AMO.
 FETCH_GPF, LOAD_GPF, STORE_GPF = 20, 21, 23
-#: csrrw/csrrs/csrrc/...i on satp (0x180, VS-level when V=1).
+#: satp (0x180; vsatp when V=1).
 CSR_SATP = 0x180
 #: Cycles of its own a VM may run past its watchdog (the timer interrupt's latency).
 WATCHDOG_SLACK = 500
@@ -200,8 +203,8 @@ class LifeChecker:
         and the next record of a VM that died or was reloaded."""
         insn, cause = arr["insn"], arr["cause"]
         gpf = guest & trap & np.isin(cause, (FETCH_GPF, LOAD_GPF, STORE_GPF))
-        satp = guest & ~trap & ((insn & 0x7F) == 0x73) & (((insn >> 12) & 3) != 0) \
-            & ((insn >> 20) == CSR_SATP)
+        satp = guest & ~trap & csr_writes(insn) & (csr_num(insn) == CSR_SATP)
+        self._bare = csr_writes_zero(insn)
         rows = np.flatnonzero(guest)
         self._guest_rows, self._row_vm = rows, vm[rows]
         if not len(rows) and not reload.any():
@@ -267,7 +270,7 @@ class LifeChecker:
                         f"vm {self.names[k]} resumed in {_mode(priv)} after it was switched "
                         f"out in {_mode(st.priv)}")
         if satp:
-            st.translated = True
+            st.translated = not self._bare[i]
         if gpf and not st.translated:
             self._fault(k, i, arr, cycle, pc)
         return st.dead is not None

@@ -49,6 +49,7 @@ from tools.isolation.handover import OTHER, TICK, YIELD, HandoverChecker
 from tools.isolation.layout import (DEVICE, FREE_RAM, HV_DATA, HV_FREE, HV_STATIC, M_STAGE,
                                     UNMAPPED, Layout)
 from tools.isolation.sbi import HVSIM_YIELD, LEGACY_SEND_IPI, LEGACY_SET_TIMER, SBI_EXTS
+from tools.isolation.zicsr import csr_access, csr_writes, is_system
 
 #: The VM whose console input is (hypervisor/src/core/vuart.c, sbi.c).
 CONSOLE_VM = 0
@@ -81,6 +82,10 @@ FIELDS = ("pc", "insn", "trap", "cause", "priv", "v", "rd", "rd_wdata", "mem_add
           "mem_rmask", "mem_wmask", "mem_wdata", "pc_paddr", "mem_paddr", "cycle")
 #: Violations kept per property (the rest are counted).
 MAX_KEPT = 20
+#: Records a batching checker gathers before it checks them (``TraceChecker(batch=)``):
+#: the machine hands over a chunk at every console byte, and each check pass has a
+#: fixed cost of a few hundred microseconds whatever the chunk's length.
+FEED_BATCH = 1 << 16
 INTERRUPT_BIT = 1 << 63
 #: Interrupt codes by class (priv spec table 3.6; VS codes are the S code + 1).
 IRQ_CLASS = {1: "soft", 2: "soft", 5: "timer", 6: "timer", 9: "external", 10: "external"}
@@ -128,42 +133,31 @@ def availability_slack(budget: int) -> int:
     return int(budget * AVAILABILITY_SLACK_FRACTION) + AVAILABILITY_SLACK_CYCLES
 
 
-def _is_system(insn: np.ndarray) -> np.ndarray:
-    return (insn & 0x7F) == 0x73
-
-
-def _csr_access(insn: np.ndarray) -> np.ndarray:
-    f3 = (insn >> 12) & 7
-    return _is_system(insn) & (f3 != 0) & (f3 != 4)
-
-
-def _csr_writes(insn: np.ndarray) -> np.ndarray:
-    """CSR instructions that write: csrrw/csrrwi always, the set/clear forms when rs1 or
-    the immediate is nonzero."""
-    f3 = (insn >> 12) & 7
-    rs1 = (insn >> 15) & 31
-    return _csr_access(insn) & (((f3 & 3) == 1) | (rs1 != 0))
-
-
 def _privileged_insn(insn: np.ndarray) -> np.ndarray:
     """HLV/HSV (funct3 4), HFENCE.VVMA/GVMA (funct7 0x11/0x31) and MRET."""
     f3 = (insn >> 12) & 7
     f7 = insn >> 25
-    sys = _is_system(insn)
+    sys = is_system(insn)
     return sys & ((f3 == 4) | ((f3 == 0) & ((f7 == 0x11) | (f7 == 0x31)))
                   | (insn == 0x30200073))
 
 
 class TraceChecker:
     """Streaming checks of one run (see the module docstring). ``budgets`` maps VM
-    index -> (budget, period) in cycles for the availability property."""
+    index -> (budget, period) in cycles for the availability property. With ``batch``
+    the chunks are gathered until they hold that many records (or ``finish``) and
+    checked together: the results are the same as chunk by chunk (the checks do not
+    depend on how the trace is cut), only reported later."""
 
     def __init__(self, layout: Layout, running_addr: int,
                  budgets: dict[int, tuple[int, int]] | None = None,
                  observe: tuple[int, ...] = (), booted: bool = False, current: int = -1,
                  vms: tuple[VmPolicy, ...] | None = None, timed: bool = False,
-                 time_protected: bool = False):
+                 time_protected: bool = False, batch: int = 0):
         self.layout = layout
+        self.batch = batch
+        self._held: list[dict] = []
+        self._held_rows = 0
         self.running_addr = running_addr
         self.budgets = dict(budgets or {})
         self.violations: list[Violation] = []
@@ -215,11 +209,30 @@ class TraceChecker:
     # ---- the trace
 
     def feed(self, arr: dict[str, np.ndarray]) -> None:
-        """Check one chunk of records (``FIELDS`` -> equal-length uint64 arrays)."""
+        """Check one chunk of records (``FIELDS`` -> equal-length uint64 arrays), or
+        with ``batch`` hold it until enough records have come."""
         n = len(arr["pc"])
         if not n:
             return
-        arr = {k: np.asarray(arr[k], dtype=np.uint64) for k in FIELDS}
+        if not self.batch:
+            self._check({k: np.asarray(arr[k], dtype=np.uint64) for k in FIELDS})
+            return
+        self._held.append({k: arr[k] for k in FIELDS})
+        self._held_rows += n
+        if self._held_rows >= self.batch:
+            self._check_held()
+
+    def _check_held(self) -> None:
+        """Check the chunks ``feed`` has held, as one."""
+        if not self._held:
+            return
+        held, self._held, self._held_rows = self._held, [], 0
+        self._check({k: np.concatenate([np.asarray(c[k], dtype=np.uint64) for c in held])
+                     for k in FIELDS})
+
+    def _check(self, arr: dict[str, np.ndarray]) -> None:
+        """Every per-record check over one chunk of uint64 arrays."""
+        n = len(arr["pc"])
         trap = arr["trap"] != 0
         v = arr["v"] != 0
         done = ~trap
@@ -340,13 +353,13 @@ class TraceChecker:
         insn = arr["insn"]
         csr = insn >> 20
         high = ((csr >> 8) & 3) >= 2
-        bad = np.flatnonzero(guest & _csr_access(insn) & high)
+        bad = np.flatnonzero(guest & csr_access(insn) & high)
         self._report("no-escalation", bad, arr,
                      lambda i: f"V=1 access to CSR {int(csr[i]):#x} retired without a trap")
         bad = np.flatnonzero(guest & _privileged_insn(insn))
         self._report("no-escalation", bad, arr,
                      lambda i: f"V=1 hypervisor/M instruction {int(insn[i]):#010x} retired")
-        for i in np.flatnonzero(guest & _csr_access(insn)):
+        for i in np.flatnonzero(guest & csr_access(insn)):
             self.coverage[f"csr {int(csr[i]):#05x} ok"] += 1
 
     def _check_interrupts(self, arr, trap, v, owner) -> None:
@@ -355,7 +368,7 @@ class TraceChecker:
         insn, rd, cause = arr["insn"], arr["rd"], arr["cause"]
         guest = v & ~trap
         regs = guest & ((rd == A7) | (rd == A6)) & (owner >= 0)
-        writes = guest & _csr_writes(insn) & np.isin(insn >> 20, (CSR_STIMECMP, CSR_SIP))
+        writes = guest & csr_writes(insn) & np.isin(insn >> 20, (CSR_STIMECMP, CSR_SIP))
         ecall = trap & v & (cause == ECALL_FROM_VS)
         irq = trap & ((cause & np.uint64(INTERRUPT_BIT)) != 0)
         exits = trap & v
@@ -445,7 +458,9 @@ class TraceChecker:
     # ---- after the run
 
     def finish(self) -> None:
-        """The checks that need the whole run (availability)."""
+        """Check what ``feed`` still holds, then what needs the whole run
+        (availability)."""
+        self._check_held()
         for vm, (budget, period) in self.budgets.items():
             self._check_availability(vm, budget, period)
 

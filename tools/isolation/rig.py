@@ -34,8 +34,8 @@ from hardware.soc.soc import RAM_NAME
 from hypervisor.config import DTB_SLOT, GUEST_RAM_BASE
 from tools.isolation import IsolationError, gstage
 from tools.isolation.layout import HV_DATA, build_layout
-from tools.isolation.oracles import (TraceChecker, Violation, check_memory, partition_hash,
-                                     region_hashes)
+from tools.isolation.oracles import (FEED_BATCH, TraceChecker, Violation, check_memory,
+                                     partition_hash, region_hashes)
 from tools.isolation.containment import policies
 from tools.isolation.scenario import pmp_violations, victim_self_check
 from tools.toolchain import BUILD_DIR
@@ -279,7 +279,7 @@ class Rig:
                            observe=(self.victim.index,), booted=True,
                            current=self.boot_running, vms=self.policies,
                            timed=self.time_protection,
-                           time_protected=self.time_protection)
+                           time_protected=self.time_protection, batch=FEED_BATCH)
         m.trace_to(chk.feed, arrays=True)
         end = self.boot_cycle + max_cycles
         out = None

@@ -25,7 +25,8 @@ from hardware.soc.soc import RAM_NAME
 from tools.isolation import IsolationError, gstage, pmp
 from tools.isolation.containment import policies
 from tools.isolation.layout import HV_DATA, M_STAGE, build_layout
-from tools.isolation.oracles import TraceChecker, Violation, check_memory, region_hashes
+from tools.isolation.oracles import (FEED_BATCH, TraceChecker, Violation, check_memory,
+                                     region_hashes)
 
 #: Cycle limit of one scenario run.
 MAX_CYCLES = 50_000_000
@@ -96,7 +97,7 @@ def check_scenario(scenario, cfg, *, machine=None, src_dir: Path | None = None,
     watched = tuple(by_name[n].index for n in observe)
     checker = TraceChecker(layout, running, budgets=budget_cycles, observe=watched,
                            vms=policies(sc), timed=timed,
-                           time_protected=sc.time_protection)
+                           time_protected=sc.time_protection, batch=FEED_BATCH)
     own = machine is None
     machine = machine or Machine(cfg, "compiled")
     ram = region(cfg, "ram")
