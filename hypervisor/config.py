@@ -52,7 +52,11 @@ DEFAULT_HV_SIZE = 2 << 20
 #: end of its RAM.
 GUEST_RAM_BASE = 0x8000_0000
 GUEST_UART_BASE = 0x1000_0000
-GUEST_UART_SIZE = 0x100
+#: The page the hypervisor emulates as the virtual UART (an access anywhere in it is a
+#: UART access, hv.h GUEST_UART_SIZE; docs/hypervisor.md "Virtual UART").
+GUEST_UART_SIZE = 0x1000
+#: The ns16550 register window the guest's DTB advertises (as QEMU's virt machine).
+GUEST_UART_REGS = 0x100
 DTB_SLOT = 64 << 10
 #: Guest hart id (one vCPU per VM).
 GUEST_HARTID = 0
@@ -612,7 +616,7 @@ def guest_dtb(vm: VmSpec, cfg: SocConfig) -> bytes:
     soc.prop("compatible", ["simple-bus"]).prop("ranges", None)
     uart = soc.child(fdt.Node(f"serial@{GUEST_UART_BASE:x}"))
     uart.prop("compatible", ["ns16550a"]).prop("reg", fdt.cells64(GUEST_UART_BASE,
-                                                                  GUEST_UART_SIZE))
+                                                                  GUEST_UART_REGS))
     uart.prop("clock-frequency", fdt.CORE_CLOCK_HZ)
     uart.prop("reg-shift", 0).prop("reg-io-width", 1)
     blob = fdt.flatten(root, boot_cpuid=GUEST_HARTID)

@@ -367,6 +367,19 @@ def test_guest_dtb_parses_back(tmp_path, guest_elf):
     assert fdt.find_compatible(tree, "riscv,plic0") == []
 
 
+def test_the_guest_map_of_hv_h_is_the_one_of_config_py():
+    """hv.h repeats the guest-physical map for the C side: the virtual UART the
+    hypervisor emulates (a whole page) is the range the isolation checker allows."""
+    import re
+
+    text = (Path(vc.__file__).parent / "src/include/hv.h").read_text()
+    defs = {m[1]: int(m[2], 16) for m in re.finditer(r"#define (GUEST_\w+)\s+(0x[0-9a-f]+)",
+                                                        text)}
+    assert defs == {"GUEST_RAM_BASE": vc.GUEST_RAM_BASE, "GUEST_UART_BASE": vc.GUEST_UART_BASE,
+                    "GUEST_UART_SIZE": vc.GUEST_UART_SIZE, "GUEST_DTB_SLOT": vc.DTB_SLOT}
+    assert vc.GUEST_UART_REGS <= vc.GUEST_UART_SIZE
+
+
 def test_guest_dtb_timebase_follows_soc(guest_elf, tmp_path):
     cfg = dataclasses.replace(DEFAULT, timebase_divider=10)
     s = load_scenario(scenario_file(tmp_path, vm(), guest_elf), cfg)
