@@ -75,9 +75,11 @@ def cfg_default():
 
 def test_availability_is_checked_only_where_it_is_promised():
     probe = MixVm("vprobe", share=40)
-    assert Mix((probe, MixVm("spinner", share=40))).availability() == {"vm0": (400, 1000)}
-    assert Mix((probe, MixVm("spinner", share=40), MixVm("hello", share=25))
-               ).availability() == {}                                   # over 90 %
+    assert Mix((probe, MixVm("spinner", share=25))).availability() == {"vm0": (400, 1000)}
+    assert Mix((probe, MixVm("spinner", share=25), MixVm("hello", share=10))
+               ).availability() == {"vm0": (400, 1000)}                 # 75 %
+    assert Mix((probe, MixVm("spinner", share=25), MixVm("hello", share=25))
+               ).availability() == {}                                   # over 75 %
     assert Mix((probe, MixVm("rebooter", max_restarts=1))).availability() == {}
     assert Mix((MixVm("vprobe", (1, 10), 40), MixVm("hello"))).availability() == {}
     assert Mix((MixVm("spinner"), probe)).availability() == {}          # default budget
