@@ -88,6 +88,24 @@ def test_availability_is_checked_only_where_it_is_promised():
     assert Mix((MixVm("spinner", share=10, period_us=2000), probe)).availability() == {}
 
 
+def test_known_finding_budget_overruns_are_not_paid_back(tmp_path, cfg, machine):
+    """docs/fuzzing.md, "Known findings": next to two console-heavy neighbours a
+    ``vprobe`` starves when the budgets reserve 90 % of a 1 ms period, not at
+    ``JUDGED_LOAD``. Once the firmware pays overruns back the first run passes: then
+    raise ``JUDGED_LOAD``."""
+    def starved(shares):
+        mix = Mix(tuple(MixVm(g, share=s) for g, s in zip(("priv_probe", "hello", "vprobe"),
+                                                         shares)))
+        res = run_mix(write_mix(mix, tmp_path, f"m{sum(shares)}"), cfg, machine=machine,
+                      build_dir=tmp_path / "b", budgets={"vm2": (shares[2] * 10, 1000)})
+        assert res.status == "pass"
+        return [v.prop for v in res.violations]
+
+    assert starved((40, 25, 25)) == ["availability"]
+    assert sum((40, 25, 10)) == mix_mod.JUDGED_LOAD
+    assert starved((40, 25, 10)) == []
+
+
 def test_a_mix_runs_clean_and_catches_a_restart_limit_mutant(tmp_path, cfg, machine):
     mix = Mix((MixVm("rebooter", max_restarts=2), MixVm("crasher", restart=True,
                                                       max_restarts=1)))
