@@ -15,8 +15,9 @@ fetched from, or for a trap the VM the hypervisor had scheduled):
   lives (SRST reboots count, docs/hypervisor.md "Fault containment"). While a VM's
   VS-stage translation may be on (it wrote ``satp`` with anything but a surely-zero
   value: a CSRRW from x0 or a CSRRWI of 0; reads do not count) its guest-physical
-  addresses are not known from the trace, so its faults are not judged. With a watchdog, the VM's own
-  instructions take at most ``watchdog + WATCHDOG_SLACK`` cycles per life.
+  addresses are not known from the trace, so its faults are not judged. With a
+  watchdog, the VM's own instructions take at most ``watchdog + WATCHDOG_SLACK`` cycles
+  per life.
 - **no-escalation** (resume rule): a VM switched back in resumes in the mode it was
   switched out in (VS or VU); only a new life starts afresh in VS.
 - **bounded-exit**: no single stretch of hypervisor work between two guest
@@ -204,7 +205,6 @@ class LifeChecker:
         insn, cause = arr["insn"], arr["cause"]
         gpf = guest & trap & np.isin(cause, (FETCH_GPF, LOAD_GPF, STORE_GPF))
         satp = guest & ~trap & csr_writes(insn) & (csr_num(insn) == CSR_SATP)
-        self._bare = csr_writes_zero(insn)
         rows = np.flatnonzero(guest)
         self._guest_rows, self._row_vm = rows, vm[rows]
         if not len(rows) and not reload.any():
@@ -270,7 +270,7 @@ class LifeChecker:
                         f"vm {self.names[k]} resumed in {_mode(priv)} after it was switched "
                         f"out in {_mode(st.priv)}")
         if satp:
-            st.translated = not self._bare[i]
+            st.translated = not csr_writes_zero(arr["insn"][i])
         if gpf and not st.translated:
             self._fault(k, i, arr, cycle, pc)
         return st.dead is not None

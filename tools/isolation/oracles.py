@@ -49,7 +49,7 @@ from tools.isolation.handover import OTHER, TICK, YIELD, HandoverChecker
 from tools.isolation.layout import (DEVICE, FREE_RAM, HV_DATA, HV_FREE, HV_STATIC, M_STAGE,
                                     UNMAPPED, Layout)
 from tools.isolation.sbi import HVSIM_YIELD, LEGACY_SEND_IPI, LEGACY_SET_TIMER, SBI_EXTS
-from tools.isolation.zicsr import csr_access, csr_writes, is_system
+from tools.isolation.zicsr import csr_access, csr_num, csr_writes, is_system
 
 #: The VM whose console input is (hypervisor/src/core/vuart.c, sbi.c).
 CONSOLE_VM = 0
@@ -351,7 +351,7 @@ class TraceChecker:
 
     def _check_csrs(self, arr, guest) -> None:
         insn = arr["insn"]
-        csr = insn >> 20
+        csr = csr_num(insn)
         high = ((csr >> 8) & 3) >= 2
         bad = np.flatnonzero(guest & csr_access(insn) & high)
         self._report("no-escalation", bad, arr,
@@ -368,7 +368,7 @@ class TraceChecker:
         insn, rd, cause = arr["insn"], arr["rd"], arr["cause"]
         guest = v & ~trap
         regs = guest & ((rd == A7) | (rd == A6)) & (owner >= 0)
-        writes = guest & csr_writes(insn) & np.isin(insn >> 20, (CSR_STIMECMP, CSR_SIP))
+        writes = guest & csr_writes(insn) & np.isin(csr_num(insn), (CSR_STIMECMP, CSR_SIP))
         ecall = trap & v & (cause == ECALL_FROM_VS)
         irq = trap & ((cause & np.uint64(INTERRUPT_BIT)) != 0)
         exits = trap & v
@@ -383,7 +383,7 @@ class TraceChecker:
                 st = self._vms[owner[i]]
                 setattr(st, "a7" if rd[i] == A7 else "a6", int(arr["rd_wdata"][i]))
             elif writes[i]:
-                self._vms[owner[i]].asked.add("timer" if insn[i] >> 20 == CSR_STIMECMP
+                self._vms[owner[i]].asked.add("timer" if csr_num(insn[i]) == CSR_STIMECMP
                                               else "soft")
             if trap[i]:
                 info = {"cause": int(cause[i]), "v": bool(v[i]), "cycle": int(arr["cycle"][i]),
