@@ -154,3 +154,21 @@ def test_a_broken_reference_case_is_a_campaign_catch(tmp_path, monkeypatch):
     monkeypatch.setattr(campaign, "run_campaign", other)
     with pytest.raises(IsolationError, match="workers"):
         fwrun.run_campaign_stage(fwrun.MUTANTS["gpr-not-restored-a2"], tmp_path / "b", 0.1, 1)
+
+
+def test_mutate_fw_on_a_fresh_clone_lists_and_makes_its_default_folder(tmp_path, monkeypatch,
+                                                                       capsys):
+    """A fresh clone has no build/: ``--list`` writes nothing, a run makes the default
+    results folder, and a --json folder that does not exist is still a one-line error."""
+    from tools.cli import main
+    from tools.mutate import fwrun
+
+    build = tmp_path / "build"
+    monkeypatch.setattr(fwrun, "BUILD_DIR", build)
+    monkeypatch.setattr(fwrun, "run_all", lambda *a: [])
+    assert main(["mutate", "fw", "--list"]) == 0
+    assert "gpr-not-restored-a2" in capsys.readouterr().out and not build.exists()
+    assert main(["mutate", "fw", "--ids", "gpr-not-restored-a2"]) == 0
+    assert (build / "mutate" / "fw.json").is_file()
+    assert main(["mutate", "fw", "--json", str(tmp_path / "no" / "fw.json")]) != 0
+    assert "no such directory" in capsys.readouterr().err

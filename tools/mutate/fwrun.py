@@ -335,13 +335,15 @@ def cmd_mutate_fw(args) -> int:
     if args.category is not None and args.category not in CATEGORIES:
         raise MutantError(f"unknown category '{args.category}' (valid: {', '.join(CATEGORIES)})")
     mutants = select(args.ids, args.category)
-    json_path = Path(args.json or BUILD_DIR / "mutate" / "fw.json")
-    if not json_path.resolve().parent.is_dir():
-        raise MutantError(f"cannot write {json_path}: no such directory")
     if args.list:
         for m in mutants:
             print(f"{m.id:34} {m.category:24} {m.description}")
         return 0
+    json_path = Path(args.json) if args.json else BUILD_DIR / "mutate" / "fw.json"
+    if not args.json:               # the default folder is ours to make (a fresh clone)
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+    if not json_path.resolve().parent.is_dir():
+        raise MutantError(f"cannot write {json_path}: no such directory")
     results = run_all(mutants, stages, args.minutes, args.workers)
     print_table(results)
     summary = summarise(results)
