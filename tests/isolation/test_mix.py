@@ -88,12 +88,11 @@ def test_availability_is_checked_only_where_it_is_promised():
     assert Mix((MixVm("spinner", share=10, period_us=2000), probe)).availability() == {}
 
 
-def test_known_finding_budget_overruns_delay_the_next_vm(tmp_path, cfg, machine):
+def test_known_finding_budget_overruns_are_not_paid_back(tmp_path, cfg, machine):
     """docs/fuzzing.md, "Known findings": next to two console-heavy neighbours a
     ``vprobe`` starves when the budgets reserve 90 % of a 1 ms period, not at
-    ``JUDGED_LOAD``: the neighbours pay their overruns back later, but the probe's
-    window has passed. Once the firmware bounds the time an exit runs past a budget
-    the first run passes: then raise ``JUDGED_LOAD``."""
+    ``JUDGED_LOAD``. Once the firmware shortens its non-preemptible console exits the
+    first run passes: then raise ``JUDGED_LOAD``."""
     def starved(shares):
         mix = Mix(tuple(MixVm(g, share=s) for g, s in zip(("priv_probe", "hello", "vprobe"),
                                                          shares)))

@@ -49,7 +49,7 @@ MUTANTS = (
     ("dbcn-unbounded", "sbi", "bounded-exit"),
     ("no-vvma-fence-on-restart", "reboot", "confidentiality"),
     ("restart-partition-not-zeroed", "reboot", "confidentiality"),
-    ("vuart-load-rd-mask", "uart", "no-escalation"),  # hgatp overwritten: Bare G-stage
+    ("vuart-load-rd-mask", "uart", "gstage"),
 )
 MAX_CYCLES = 12_000_000
 

@@ -54,9 +54,8 @@ OBSERVER_SHARES = (25, 40, 10, None)
 JUDGED_SHARES = (25, 10, 40)
 #: The most of a period the budgets of a judged mix reserve together (percent). The
 #: rest is for the hypervisor's non-preemptible exits: one console line costs about
-#: 3,000 cycles (30 % of a 1 ms period) and runs past the budget. The writer pays that
-#: back from its next budget, but the VM it delayed has lost the time, so at 90 % a VM
-#: can starve for two periods (docs/fuzzing.md, "Known findings").
+#: 3,000 cycles (30 % of a 1 ms period), runs past the budget and is not paid back, so
+#: at 90 % a VM can starve for two periods (docs/fuzzing.md, "Known findings").
 JUDGED_LOAD = 75
 #: CPU time of a guest that never ends by itself before its watchdog stops it.
 ENDLESS_WATCHDOG_US = 20_000

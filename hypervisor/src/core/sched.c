@@ -9,9 +9,6 @@
  * ([hypervisor] work_conserving, the default), time no VM with budget wants goes
  * to runnable VMs out of budget, so budgets are guarantees, not caps. Only `time`
  * and the configuration decide, so the same configuration gives the same schedule.
- * An exit is not preemptible, so a VM whose budget ends inside one runs past it:
- * that overrun is its debt, paid from its next budgets, so that over time no VM
- * takes more than its budget from the others.
  */
 #include "csr.h"
 #include "hv.h"
@@ -52,7 +49,6 @@ void sched_init(void)
         if (vm->period < vm->budget)
             vm->period = vm->budget;
         vm->budget_left = vm->budget;
-        vm->debt = 0;
         vm->next_replenish = hv_boot_time + vm->period;
         vm->watchdog = us_to_ticks(vm->cfg->watchdog_us);
     }
@@ -64,14 +60,10 @@ void sched_init(void)
 }
 
 /** Charge the running VM's budget (and watchdog) for its slice up to `now`, where
- *  its next slice starts. Time past a budget the slice began with (the end of a
- *  non-preemptible exit, the timer's latency) becomes debt; time on a slice begun
- *  without budget is idle time the VM was given (work conservation). */
+ *  its next slice starts. */
 void sched_charge(struct vm *vm, uint64_t now)
 {
     uint64_t used = now - slice_time;
-    if (vm->budget_left && used > vm->budget_left)
-        vm->debt += used - vm->budget_left;
     vm->budget_left -= used < vm->budget_left ? used : vm->budget_left;
     vm->life_ticks += used;
     slice_time = now;
@@ -89,25 +81,6 @@ void sched_leave(struct vm *vm, uint64_t now)
         hv_sched_log[hv_sched_len++] = (struct sched_entry){ run_time, now, vm->index };
     else
         hv_sched_dropped++;
-}
-
-/** `vm`'s budget for the period that began `periods` periods after its last one
- *  began. Its debt is paid first: up to one budget for each period it was given
- *  nothing (it did not run then), then from this one's. */
-static void replenish(struct vm *vm, uint64_t periods)
-{
-    vm->budget_left = vm->budget;
-    if (!vm->debt)
-        return;
-    if (vm->debt / vm->budget >= periods) {         /* debt >= periods * budget */
-        vm->debt -= periods * vm->budget;
-        vm->budget_left = 0;
-        return;
-    }
-    uint64_t skipped = (periods - 1) * vm->budget;
-    if (vm->debt > skipped)
-        vm->budget_left -= vm->debt - skipped;
-    vm->debt = 0;
 }
 
 /** What one pass over the VMs found (see scan()). */
@@ -137,9 +110,8 @@ static inline __attribute__((always_inline)) void scan(uint64_t now, struct choi
             continue;
         c->live++;
         if (now >= vm->next_replenish) {
-            uint64_t periods = (now - vm->next_replenish) / vm->period + 1;
-            vm->next_replenish += periods * vm->period;
-            replenish(vm, periods);
+            vm->next_replenish += ((now - vm->next_replenish) / vm->period + 1) * vm->period;
+            vm->budget_left = vm->budget;
         }
         if (vm->budget_left < vm->budget && vm->next_replenish < c->event)
             c->event = vm->next_replenish;
@@ -244,15 +216,13 @@ void sched_load(struct vm *next)
 }
 
 /** `vm` was reset (restart): if it is on the CPU, the reboot's time is charged to its
- *  budget but its new life (the watchdog) starts now, owing nothing (the partition
- *  scrub runs far past any budget; it is not paid back); if its old state is the
- *  live one, load the new. */
+ *  budget but its new life (the watchdog) starts now; if its old state is the live
+ *  one, load the new. */
 void sched_reload(struct vm *vm)
 {
     if (hv_current == vm) {
         uint64_t now = rdtime();
         sched_charge(vm, now);
-        vm->debt = 0;
         vm->life_ticks = 0;
         slice_time = now;
     }

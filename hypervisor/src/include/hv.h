@@ -83,7 +83,6 @@ struct vm {
     uint64_t vmid;
     /* scheduling, in time ticks */
     uint64_t budget, period, budget_left, next_replenish;
-    uint64_t debt;                  /* ticks run past its budget, paid from later budgets */
     uint64_t life_ticks, watchdog;  /* CPU time since (re)start; its limit (0: none) */
     int64_t resume_addr;            /* non-retentive HSM suspend: resume here (else -1) */
     uint64_t resume_opaque;
